@@ -1,0 +1,38 @@
+"""Configuration read from the environment; the embedded default needs none of it."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # No DATABASE_URL: SQLite in instance/ so the platform runs with no server at all.
+    DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'pm_platform.db'}"
+    # No REDIS_URL: Celery runs tasks eagerly, in-process.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads above this are refused with 413
+    BABEL_DEFAULT_LOCALE = "zh"  # Simplified Chinese; catalogs live in translations/zh/
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh", "en")
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    API_TITLE = "pm_platform API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    TESTING = False
+
+
+def normalise_database_url(url: str) -> str:
+    """Let plain postgresql:// URLs use psycopg 3, the driver we ship."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

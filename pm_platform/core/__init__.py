@@ -1,0 +1,1 @@
+"""Shared machinery: auth, money, clock, audit, errors, outbox, pdf, sheets, qr."""

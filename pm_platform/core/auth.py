@@ -1,0 +1,90 @@
+"""Passwords, personal access tokens and the Flask-Login loaders."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from pm_platform.core import clock
+from pm_platform.core.errors import Conflict, NotFound, ValidationError
+from pm_platform.core.models import ApiToken, User
+from pm_platform.extensions import db, login_manager
+
+TOKEN_PREFIX = "pmp_"
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 of a high-entropy secret (tokens, device keys); not for passwords."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_user(session: Session, username: str, password: str, display_name: str | None = None) -> User:
+    username = (username or "").strip()
+    if not username or len(username) > 80:
+        raise ValidationError("username must be 1–80 characters", "username")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"password must be at least {MIN_PASSWORD_LENGTH} characters", "password")
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"user {username!r} already exists", "username")
+    user = User(username=username, display_name=display_name or username,
+                password_hash=generate_password_hash(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user_by_name(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user named {username!r}", "username")
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.username == (username or "").strip()))
+    if user is None or not user.is_enabled or not check_password_hash(user.password_hash, password or ""):
+        return None
+    user.last_login_at = clock.now_utc()
+    return user
+
+
+def create_token(session: Session, user: User, name: str = "token") -> str:
+    """Create a personal access token; the plain token is returned once and never stored."""
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=(name or "token")[:100], token_hash=hash_secret(plain)))
+    session.flush()
+    return plain
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("no such token")
+    token.revoked_at = token.revoked_at or clock.now_utc()
+
+
+def user_for_token(session: Session, plain: str) -> User | None:
+    if not plain.startswith(TOKEN_PREFIX):
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(plain)))
+    if token is None or token.revoked_at is not None or not token.user.is_enabled:
+        return None
+    token.last_used_at = clock.now_utc()
+    return token.user
+
+
+def bearer_secret() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_enabled else None

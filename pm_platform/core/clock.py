@@ -1,0 +1,59 @@
+"""Time: stored in UTC, business periods computed in Asia/Shanghai."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from pm_platform.core.errors import ValidationError
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def to_local(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:  # SQLite returns naive datetimes; they were stored as UTC
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(SHANGHAI)
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)
+
+
+def local_today() -> dt.date:
+    return to_local(now_utc()).date()
+
+
+def period_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def parse_period(text: str, field: str = "period") -> str:
+    """Validate a billing/scoring period written 'YYYY-MM'."""
+    if not isinstance(text, str) or not _PERIOD.match(text):
+        raise ValidationError(f"period must look like 2026-11, not {text!r}", field)
+    return text
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """First day of the period and first day of the next, as local dates."""
+    year, month = map(int, parse_period(period).split("-"))
+    start = dt.date(year, month, 1)
+    end = dt.date(year + month // 12, month % 12 + 1, 1)
+    return start, end
+
+
+def local_midnight_utc(day: dt.date) -> dt.datetime:
+    """The UTC instant at which a Shanghai business day begins."""
+    return dt.datetime.combine(day, dt.time(0), SHANGHAI).astimezone(dt.timezone.utc)
+
+
+def format_local(moment: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return "" if moment is None else to_local(moment).strftime(fmt)

@@ -1,0 +1,58 @@
+"""Money is integer fen; area is integer 0.01 m². Rounding happens here, once, half-up."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from pm_platform.core.errors import ValidationError
+
+
+def div_round_half_up(numerator: int, denominator: int) -> int:
+    """Integer division rounded half away from zero (the usual 四舍五入)."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    sign = -1 if numerator < 0 else 1
+    quotient, remainder = divmod(abs(numerator), denominator)
+    if remainder * 2 >= denominator:
+        quotient += 1
+    return sign * quotient
+
+
+def area_charge_fen(area_cm2: int, rate_fen_per_m2_month: int, months: int = 1) -> int:
+    """Charge for an area at a monthly per-m² rate: the one place fee rounding happens.
+
+    89.37 m² at 1.20 yuan/m²/month: area_charge_fen(8937, 120) == 10724 (107.24 yuan).
+    """
+    return div_round_half_up(area_cm2 * rate_fen_per_m2_month * months, 100)
+
+
+def format_yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+def _parse_hundredths(text: str, field: str, what: str) -> int:
+    try:
+        value = Decimal(str(text).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError(f"{what} must be a number, not {text!r}", field) from None
+    if not value.is_finite():
+        raise ValidationError(f"{what} must be a finite number", field)
+    scaled = value * 100
+    if scaled != scaled.to_integral_value():
+        raise ValidationError(f"{what} has more than 2 decimal places: {text}", field)
+    return int(scaled)
+
+
+def parse_yuan(text: str, field: str = "amount") -> int:
+    """'107.24' -> 10724 fen; more than two decimals is an error, not a rounding."""
+    return _parse_hundredths(text, field, "amount")
+
+
+def parse_area_m2(text: str, field: str = "area_m2") -> int:
+    """'89.37' -> 8937 (0.01 m² units)."""
+    return _parse_hundredths(text, field, "area")
+
+
+def format_area_m2(area_cm2: int) -> str:
+    return format_yuan(area_cm2)

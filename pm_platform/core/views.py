@@ -1,0 +1,74 @@
+"""Sign-in, sign-out, the home page and the user's own account (API tokens)."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from pm_platform.core import auth
+from pm_platform.core.forms import LoginForm, TokenForm
+from pm_platform.core.models import ApiToken
+from pm_platform.extensions import db, limiter
+from flask import current_app
+
+bp = Blueprint("core", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.get("/healthz")
+def healthz():
+    return {"status": "ok"}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = auth.authenticate(db.session, form.username.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            login_user(user)
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("core.home"))
+        form.password.errors.append(_("Wrong username or password."))
+    return render_template("core/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("core.login"))
+
+
+@bp.get("/")
+@login_required
+def home():
+    return redirect(url_for("places.compounds"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        new_token = auth.create_token(db.session, current_user, form.name.data)
+        db.session.commit()
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())).all()
+    return render_template("core/account.html", form=form, tokens=tokens, new_token=new_token)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    auth.revoke_token(db.session, current_user, token_id)
+    db.session.commit()
+    flash(_("Token revoked."))
+    return redirect(url_for("core.account"))

@@ -1,0 +1,72 @@
+"""The web layer's shared parts: error answers, language choice, template helpers."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request, session
+from flask_babel import get_locale, gettext as _
+from werkzeug.exceptions import HTTPException
+
+from pm_platform.core import clock, money
+from pm_platform.core.errors import DomainError
+from pm_platform.extensions import db
+
+API_PATHS = ("/api/",)
+
+
+def wants_json() -> bool:
+    return request.path.startswith(API_PATHS)
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None, extra: dict | None = None):
+    if wants_json():
+        body = {"code": code, "message": message, "field": field, **(extra or {})}
+        return jsonify(error=body), status
+    return render_template("errors/error.html", status=status, message=message, extra=extra or {}), status
+
+
+def _validation_message(messages) -> tuple[str, str | None]:
+    """First problem of a webargs/marshmallow error dict, as (message, field)."""
+    for _location, fields in (messages or {}).items():
+        if isinstance(fields, dict):
+            for field, problems in fields.items():
+                text = problems[0] if isinstance(problems, list) and problems else str(problems)
+                if isinstance(text, dict):
+                    text = next(iter(text.values()), "invalid")
+                    text = text[0] if isinstance(text, list) else text
+                return f"{field}: {text}", field
+    return "the request is not valid", None
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()  # nothing half-written
+        extra = {"rows": exc.rows} if hasattr(exc, "rows") else None
+        return error_response(exc.status, exc.code, exc.message, exc.field, extra)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        db.session.rollback()
+        if exc.code == 422 and getattr(exc, "data", None):
+            message, field = _validation_message(exc.data.get("messages"))
+            return error_response(422, "invalid", message, field)
+        if exc.code == 413:
+            return error_response(413, "too_large", _("The upload is too large."), "file")
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 500, code, exc.description or exc.name)
+
+
+def select_locale() -> str:
+    chosen = request.args.get("lang") or session.get("lang")
+    return chosen if chosen in ("zh", "en") else "zh"
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["yuan"] = money.format_yuan
+    app.jinja_env.filters["area"] = money.format_area_m2
+    app.jinja_env.filters["local_time"] = clock.format_local
+    app.jinja_env.globals["get_locale"] = get_locale
+
+    @app.before_request
+    def remember_language():
+        if request.args.get("lang") in ("zh", "en"):
+            session["lang"] = request.args["lang"]

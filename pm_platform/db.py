@@ -1,0 +1,33 @@
+"""The one declarative base, its naming convention and the shared column types."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, func
+from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Shared column types: say what a column holds, not how it is stored.
+intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
+Fen = Annotated[int, mapped_column(BigInteger)]            # money: integer fen (分)
+AreaCm2 = Annotated[int, mapped_column(Integer)]           # floor area in 0.01 m² units
+CreatedAt = Annotated[
+    dt.datetime, mapped_column(DateTime(timezone=True), server_default=func.now())
+]
+Name = Annotated[str, mapped_column(String(200))]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        dt.datetime: DateTime(timezone=True),
+        str: String(200),
+    }

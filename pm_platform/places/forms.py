@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+
+
+class RosterForm(FlaskForm):
+    file = FileField(_l("Roster file (.xlsx or .csv)"), validators=[FileRequired()])

@@ -1,0 +1,1 @@
+"""Celery app and the jobs. Each task is a thin call into one service function."""
