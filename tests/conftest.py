@@ -1,5 +1,10 @@
 """Test setup: one app per run, its schema built by the real migrations, and every test in
-a transaction rolled back at the end. PostgreSQL when DATABASE_URL is set, else SQLite."""
+a transaction rolled back at the end. PostgreSQL when DATABASE_URL is set, else SQLite.
+
+The session works in a SAVEPOINT inside that transaction, so `session.commit()` in a test
+is safe (the outer rollback still undoes it). Commit test data before making requests: a
+request that fails rolls back whatever was not committed, as it would in production.
+"""
 from __future__ import annotations
 
 import os
@@ -78,7 +83,9 @@ def api(client, session):
     from pm_platform.core.auth import create_token
 
     def _headers(user):
-        return {"Authorization": f"Bearer {create_token(session, user, 'test')}"}
+        token = create_token(session, user, "test")
+        session.commit()
+        return {"Authorization": f"Bearer {token}"}
     return _headers
 
 

@@ -39,7 +39,7 @@ def user(session: Session, role: str, scope_kind: str | None = None, scope_id: i
     session.add(u)
     session.flush()
     session.add(RoleGrant(user_id=u.id, role=role, scope_kind=scope_kind, scope_id=scope_id))
-    session.flush()
+    session.commit()
     return u
 
 
@@ -121,6 +121,7 @@ class World:
         world = cls(district, streets, communities, compounds, units, firm)
         for c in compounds:
             world.owners[c.id] = owner(session, units[c.id][0], name=f"业主{c.id}")
+        session.commit()
         return world
 
     def user(self, session: Session, role: str, index: int = 0) -> User:
@@ -142,6 +143,6 @@ class World:
             case "owner":
                 u = user(session, role, "compound", c.id)
                 self.owners[c.id].user_id = u.id
-                session.flush()
+                session.commit()
                 return u
         raise ValueError(role)
