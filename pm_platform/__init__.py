@@ -73,6 +73,7 @@ def _register_domain(app: Flask, domain: str) -> None:
             continue
         if part == "views":
             app.register_blueprint(module.bp)
+            app.config.setdefault("NAV", []).extend(getattr(module, "NAV", []))
         elif part == "api":
             ext.api.register_blueprint(module.blp, url_prefix="/api/v1")
             ext.csrf.exempt(module.blp)

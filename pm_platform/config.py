@@ -9,6 +9,8 @@ INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # Key for hashing ID and certificate numbers; must never change once owners are imported.
+    IDENTITY_KEY = os.environ.get("IDENTITY_KEY") or None
     # No DATABASE_URL: SQLite in instance/ so the platform runs with no server at all.
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'pm_platform.db'}"
     # No REDIS_URL: Celery runs tasks eagerly, in-process.

@@ -10,8 +10,6 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from flask import Flask, has_app_context
 
-TASK_MODULES = ["tasks.core"]
-
 BEAT_SCHEDULE: dict[str, dict] = {}
 
 
@@ -45,8 +43,14 @@ def celery_init_app(app: Flask) -> Celery:
     )
     celery.set_default()
     app.extensions["celery"] = celery
-    for module in TASK_MODULES:
-        importlib.import_module(module)
+    from pm_platform import DOMAINS
+
+    for domain in DOMAINS:  # tasks/<domain>.py, where a domain has jobs
+        try:
+            importlib.import_module(f"tasks.{domain}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tasks.{domain}":
+                raise
     return celery
 
 

@@ -95,3 +95,62 @@ def is_postgres() -> bool:
 
 def count(session, sql: str, **params) -> int:
     return session.execute(text(sql), params).scalar_one()
+
+
+@pytest.fixture(scope="module")
+def worker_env(app, tmp_path_factory):
+    """A real Redis on a free port and a Celery worker process, on their own database.
+
+    Data for it must be written with `worker_env.session()` and committed."""
+    from tests.live import LiveEnv
+
+    env = LiveEnv(tmp_path_factory.mktemp("worker"), app.config["IDENTITY_KEY"])
+    try:
+        yield env
+    finally:
+        env.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(app, tmp_path_factory):
+    """The app served by gunicorn on a database of its own (write data with `.session()`)."""
+    from tests.live import LiveEnv
+
+    env = LiveEnv(tmp_path_factory.mktemp("live"), app.config["IDENTITY_KEY"])
+    env.start_web()
+    try:
+        yield env
+    finally:
+        env.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def mobile_page(browser):
+    """A phone-sized page (inspectors and residents use phones)."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844},
+                                  is_mobile=True, has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    yield page
+    context.close()

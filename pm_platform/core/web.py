@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request, session
+from flask_login import current_user
 from flask_babel import get_locale, gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -65,6 +66,15 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["area"] = money.format_area_m2
     app.jinja_env.filters["local_time"] = clock.format_local
     app.jinja_env.globals["get_locale"] = get_locale
+
+    @app.context_processor
+    def navigation():
+        """Menu entries (endpoint, label, roles) from each domain's views.NAV, by the user's roles."""
+        if not current_user.is_authenticated:
+            return {"nav_items": []}
+        roles = {grant.role for grant in current_user.grants}
+        return {"nav_items": [(endpoint, label) for endpoint, label, allowed in app.config.get("NAV", [])
+                              if roles & set(allowed)]}
 
     @app.before_request
     def remember_language():

@@ -6,6 +6,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from pm_platform.core.models import User
 from pm_platform.db import AreaCm2, Base, CreatedAt, intpk
 
 AREA_KINDS = ("district", "street", "community")
@@ -179,6 +180,9 @@ class RoleGrant(Base):
     scope_kind: Mapped[str | None] = mapped_column(String(20))
     scope_id: Mapped[int | None]
     created_at: Mapped[CreatedAt]
+
+    # backref: core's User learns its grants without core importing places
+    user: Mapped[User] = relationship(backref="grants")
 
 
 class Device(Base):

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request, send_file
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from io import BytesIO
 
 from pm_platform.core.errors import RowErrors, ValidationError
 from pm_platform.extensions import db
 from pm_platform.places import roster, scope, service
+from pm_platform.places.scope import ALL_ROLES
 from pm_platform.places.forms import RosterForm
 
 bp = Blueprint("places", __name__)
+# Menu entries: (endpoint, label, roles that see it); labels are translated in base.html.
+NAV = [("places.compounds", _l("Compounds"), ALL_ROLES)]
 UNITS_PER_PAGE = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
