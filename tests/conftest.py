@@ -28,7 +28,7 @@ def app(tmp_path_factory):
         "IDENTITY_KEY": "test-identity-key", "WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://",
     })
     with app.app_context():
-        flask_migrate.upgrade()
+        flask_migrate.upgrade(revision="heads")  # every domain branch of the migrations
         db.session.remove()
     return app
 

@@ -60,7 +60,7 @@ class LiveEnv:
             self.url = f"sqlite:///{tmp_dir / 'worker.db'}"
         self.env = {**os.environ, "DATABASE_URL": self.url, "REDIS_URL": self.redis_url,
                     "IDENTITY_KEY": identity_key, "SECRET_KEY": "test-secret", "PYTHONPATH": str(ROOT)}
-        self.flask("db", "upgrade")
+        self.flask("db", "upgrade", "heads")
         self.engine = create_engine(normalise_database_url(self.url))
 
     def flask(self, *args: str) -> str:

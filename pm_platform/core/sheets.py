@@ -201,7 +201,7 @@ def _cell_text(value: object) -> str:
         return ""
     if isinstance(value, float):
         # 15 significant digits is what Excel displays; it hides binary noise like 89.37000000000001.
-        text = f"{value:.15g}"
+        text = repr(value)
         return format(Decimal(text), "f") if "e" in text else text
     if isinstance(value, dt.datetime):
         # openpyxl returns a datetime for date-formatted cells too
