@@ -1,0 +1,135 @@
+"""The owners' assembly over the JSON API. Paths and fields are a contract for outside clients."""
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from pm_platform.api.auth import public
+from pm_platform.committees import service
+from pm_platform.committees.schemas import (
+    BallotInSchema, MotionInSchema, MotionSchema, PaperSchema, ProxyReviewSchema, ProxySchema,
+    PublicReceiptSchema, ReceiptSchema, TallySchema, VerificationInSchema, VerificationSchema,
+)
+from pm_platform.core.errors import ValidationError
+from pm_platform.extensions import db, limiter
+from pm_platform.places import scope
+
+blp = Blueprint("committees_api", __name__, description="Owners' assembly: motions, ballots, tally (Art. 278)")
+
+
+def _upload(field: str) -> tuple[str, bytes]:
+    upload = request.files.get(field)
+    if upload is None or not upload.filename:
+        raise ValidationError(f"attach the file as multipart field '{field}'", field)
+    return upload.filename, upload.read()
+
+
+@blp.post("/me/ownership-verifications")
+@limiter.limit("10 per hour")  # ID and certificate numbers must not be guessable by brute force
+@blp.arguments(VerificationInSchema)
+@blp.response(201, VerificationSchema)
+def verify_ownership(data):
+    owner = service.verify_ownership(db.session, current_user, data["id_number"], data["certificate_no"])
+    db.session.commit()
+    return {"owner_id": owner.id, "name": owner.name,
+            "compound_ids": sorted({o.unit.compound_id for o in owner.ownerships})}
+
+
+@blp.get("/compounds/<int:compound_id>/motions")
+@blp.response(200, MotionSchema(many=True))
+def list_motions(compound_id: int):
+    return service.list_motions(db.session, current_user, compound_id)
+
+
+@blp.post("/compounds/<int:compound_id>/motions")
+@blp.arguments(MotionInSchema)
+@blp.response(201, MotionSchema)
+def create_motion(data, compound_id: int):
+    motion = service.create_motion(db.session, current_user, compound_id, title=data["title"], body=data["body"],
+                                   category=data["category"], opens_at=data["opens_at"], closes_at=data["closes_at"],
+                                   notice_on=data["notice_on"], seats=data["seats"],
+                                   candidate_owner_ids=data["candidates"])
+    db.session.commit()
+    return motion
+
+
+@blp.get("/motions/<int:motion_id>")
+@blp.response(200, MotionSchema)
+def get_motion(motion_id: int):
+    return service.get_motion(db.session, current_user, motion_id)
+
+
+@blp.post("/motions/<int:motion_id>/open")
+@blp.response(200, MotionSchema)
+def open_motion(motion_id: int):
+    motion = service.open_motion(db.session, current_user, motion_id)
+    db.session.commit()
+    return motion
+
+
+@blp.post("/motions/<int:motion_id>/ballots")
+@blp.arguments(BallotInSchema)
+@blp.response(201, ReceiptSchema)
+def cast_ballot(data, motion_id: int):
+    ballot = service.cast_ballot(db.session, current_user, motion_id, choice=data["choice"],
+                                 candidates=data["candidates"], proxy_id=data["proxy_id"])
+    db.session.commit()
+    return ballot
+
+
+@blp.get("/motions/<int:motion_id>/tally")
+@blp.response(200, TallySchema)
+def tally(motion_id: int):
+    motion = service.get_motion(db.session, current_user, motion_id)
+    if motion.status == "open":  # the live count is for the committee and the offices
+        scope.get_compound(db.session, current_user, motion.compound_id, service.TALLY_ROLES)
+    return service.tally(db.session, motion)
+
+
+@blp.get("/motions/<int:motion_id>/receipts")
+@public
+@blp.response(200, PublicReceiptSchema(many=True))
+def receipts(motion_id: int):
+    return service.receipts(db.session, service.public_motion(db.session, motion_id))
+
+
+@blp.post("/motions/<int:motion_id>/proxies")
+@blp.response(201, ProxySchema)
+def submit_proxy(motion_id: int):
+    name, letter = _upload("letter")
+    proxy = service.submit_proxy(db.session, current_user, motion_id, request.form.get("holder", ""), name, letter)
+    db.session.commit()
+    return proxy
+
+
+@blp.post("/proxies/<int:proxy_id>/review")
+@blp.arguments(ProxyReviewSchema)
+@blp.response(200, ProxySchema)
+def review_proxy(data, proxy_id: int):
+    proxy = service.review_proxy(db.session, current_user, proxy_id, data["accept"])
+    db.session.commit()
+    return proxy
+
+
+@blp.post("/motions/<int:motion_id>/paper-ballots")
+@blp.response(201, PaperSchema)
+def enter_paper_ballot(motion_id: int):
+    name, scan = _upload("scan")
+    unit_id = request.form.get("unit_id", type=int)
+    if unit_id is None:
+        raise ValidationError("unit_id is required", "unit_id")
+    paper = service.enter_paper_ballot(db.session, current_user, motion_id, unit_id,
+                                       request.form.get("choice", ""), name, scan)
+    db.session.commit()
+    return {"id": paper.id, "motion_id": paper.motion_id, "choice": paper.choice, "status": paper.status,
+            "counted_receipt": None}
+
+
+@blp.post("/paper-ballots/<int:paper_id>/confirm")
+@blp.response(200, PaperSchema)
+def confirm_paper_ballot(paper_id: int):
+    paper, ballot = service.confirm_paper_ballot(db.session, current_user, paper_id)
+    db.session.commit()
+    return {"id": paper.id, "motion_id": paper.motion_id, "choice": paper.choice, "status": paper.status,
+            "counted_receipt": ballot.receipt if ballot else None}

@@ -1,0 +1,121 @@
+"""API shapes for the owners' assembly (a contract for outside clients)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from pm_platform.committees.models import CHOICES
+from pm_platform.committees.rules import CATEGORIES
+
+
+class VerificationInSchema(Schema):
+    id_number = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    certificate_no = fields.String(required=True, validate=validate.Length(min=1, max=60))
+
+
+class VerificationSchema(Schema):
+    owner_id = fields.Integer()
+    name = fields.String()
+    compound_ids = fields.List(fields.Integer())
+
+
+class MotionInSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = fields.String(load_default="")
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    opens_at = fields.AwareDateTime(required=True, default_timezone=None)
+    closes_at = fields.AwareDateTime(required=True, default_timezone=None)
+    notice_on = fields.Date(load_default=None, allow_none=True)
+    seats = fields.Integer(load_default=None, allow_none=True)
+    candidates = fields.List(fields.Integer(), load_default=None, metadata={"description": "owner ids (elections)"})
+
+
+class CandidateSchema(Schema):
+    id = fields.Integer()
+    owner_id = fields.Integer()
+    name = fields.String()
+
+
+class MotionSchema(Schema):
+    id = fields.Integer()
+    compound_id = fields.Integer()
+    title = fields.String()
+    body = fields.String()
+    category = fields.String()
+    status = fields.String()
+    seats = fields.Integer(allow_none=True)
+    notice_on = fields.Date(allow_none=True)
+    opens_at = fields.DateTime()
+    closes_at = fields.DateTime()
+    register_hash = fields.String(allow_none=True)
+    A = fields.Integer(attribute="total_area_cm2", allow_none=True)
+    N = fields.Integer(attribute="total_owners", allow_none=True)
+    objection_ends_at = fields.DateTime(allow_none=True)
+    candidates = fields.List(fields.Nested(CandidateSchema))
+
+
+class BallotInSchema(Schema):
+    choice = fields.String(load_default=None, validate=validate.OneOf(CHOICES))
+    candidates = fields.List(fields.Integer(), load_default=None)
+    proxy_id = fields.Integer(load_default=None, metadata={"description": "vote as the holder of this accepted proxy"})
+
+
+class ReceiptSchema(Schema):
+    receipt = fields.String()
+    channel = fields.String()
+    choice = fields.String(allow_none=True)
+
+
+class TallySchema(Schema):
+    A = fields.Integer()
+    N = fields.Integer()
+    A_P = fields.Integer()
+    N_P = fields.Integer()
+    A_yes = fields.Integer(allow_none=True)
+    N_yes = fields.Integer(allow_none=True)
+    A_no = fields.Integer()
+    N_no = fields.Integer()
+    A_abstain = fields.Integer()
+    N_abstain = fields.Integer()
+    participation_area_met = fields.Boolean()
+    participation_head_met = fields.Boolean()
+    approval_area_met = fields.Boolean()
+    approval_head_met = fields.Boolean()
+    participation_met = fields.Boolean()
+    approval_met = fields.Boolean()
+    passed = fields.Boolean()
+    rule = fields.String()
+    status = fields.String()
+    register_hash = fields.String()
+    ratios_bp = fields.Dict(metadata={"description": "ratios in basis points, for display only"})
+    subtotals = fields.Dict(metadata={"description": "online / proxy / paper subtotals"})
+    with_nonvoters = fields.Dict(allow_none=True, metadata={"description": "flagged result under the non-voter clause"})
+    candidates = fields.List(fields.Dict())
+    elected = fields.List(fields.Dict())
+    seats = fields.Integer()
+    unfilled_seats = fields.Integer()
+
+
+class PublicReceiptSchema(Schema):
+    receipt = fields.String()
+    area_cm2 = fields.Integer()
+    choice = fields.String(allow_none=True)
+    candidates = fields.List(fields.Integer(), allow_none=True)
+
+
+class ProxySchema(Schema):
+    id = fields.Integer()
+    motion_id = fields.Integer()
+    holder_id = fields.Integer()
+    status = fields.String()
+
+
+class ProxyReviewSchema(Schema):
+    accept = fields.Boolean(required=True)
+
+
+class PaperSchema(Schema):
+    id = fields.Integer()
+    motion_id = fields.Integer()
+    choice = fields.String()
+    status = fields.String()
+    counted_receipt = fields.String(allow_none=True)
