@@ -1,7 +1,7 @@
 """The web layer's shared parts: error answers, language choice, template helpers."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, has_request_context, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_babel import get_locale, gettext as _
 from werkzeug.exceptions import HTTPException
@@ -57,6 +57,8 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # documents rendered by tasks: the default language
+        return "zh"
     chosen = request.args.get("lang") or session.get("lang")
     return chosen if chosen in ("zh", "en") else "zh"
 
@@ -70,7 +72,7 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def navigation():
         """Menu entries (endpoint, label, roles) from each domain's views.NAV, by the user's roles."""
-        if not current_user.is_authenticated:
+        if not has_request_context() or not current_user.is_authenticated:  # a PDF rendered in a task has no user
             return {"nav_items": []}
         roles = {grant.role for grant in current_user.grants}
         return {"nav_items": [(endpoint, label) for endpoint, label, allowed in app.config.get("NAV", [])
