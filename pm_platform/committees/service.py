@@ -324,6 +324,7 @@ def cast_ballot(session: Session, actor: User, motion_id: int, *, choice: str | 
     """An owner's online ballot (or their accepted proxy's). Voting again while the window
     is open replaces the ballot and issues a new receipt; every change is audited."""
     motion = get_motion(session, actor, motion_id, roles=scope.ALL_ROLES)
+    _window_open(motion)
     if proxy_id is None:
         owner = owner_of(session, actor)
         if owner is None:
@@ -452,7 +453,7 @@ def review_proxy(session: Session, actor: User, proxy_id: int, accept: bool) -> 
 
 def proxies_held(session: Session, user: User, motion: Motion) -> list[tuple[Proxy, RegisterVoter]]:
     return list(session.execute(select(Proxy, RegisterVoter).join(RegisterVoter, RegisterVoter.id == Proxy.voter_id)
-                                .where(Proxy.motion_id == motion.id, Proxy.holder_id == user.id)).tuples())
+                                .where(Proxy.motion_id == motion.id, Proxy.holder_id == user.id)))
 
 
 # --- paper ballots --------------------------------------------------------------------
@@ -736,3 +737,76 @@ def terms_of(session: Session, compound_id: int) -> list[CommitteeTerm]:
 
 def term_reminder_due(term: CommitteeTerm) -> bool:
     return term.reminded_at is not None and term.ends_on >= clock.local_today()
+
+
+# --- evidence pack ---------------------------------------------------------------------
+
+def evidence_pack(session: Session, actor: User, motion_id: int) -> bytes:
+    """A zip of everything behind a result: the motion, the register (with the exact text
+    whose hash was published), ballots, proxies with their letters, paper ballots with their
+    scans, the audit-log slice and the announcements. Nothing is ever deleted, so it can be
+    produced for as long as an owner may sue to revoke the decision (one year) and after."""
+    import csv
+    import io
+    import zipfile
+
+    from pm_platform.core.models import AuditEntry
+
+    motion = get_motion(session, actor, motion_id, roles=TALLY_ROLES)
+    if motion.status == "draft":
+        raise Conflict("the motion has not opened; there is no evidence yet", "status")
+
+    def table(header, rows) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return out.getvalue()
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as pack:
+        pack.writestr("motion.json", json.dumps({
+            "id": motion.id, "compound_id": motion.compound_id, "title": motion.title, "body": motion.body,
+            "category": motion.category, "seats": motion.seats, "status": motion.status,
+            "opens_at": str(motion.opens_at), "closes_at": str(motion.closes_at), "opened_at": str(motion.opened_at),
+            "closed_at": str(motion.closed_at), "objection_ends_at": str(motion.objection_ends_at),
+            "register_hash": motion.register_hash, "A": motion.total_area_cm2, "N": motion.total_owners,
+            "rule": rules_of(motion).describe(motion.category), "candidates": [
+                {"id": c.id, "owner_id": c.owner_id, "name": c.name} for c in motion.candidates],
+            "result": json.loads(motion.result) if motion.result else None,
+        }, ensure_ascii=False, indent=2))
+        pack.writestr("register.txt", register_text(session, motion.id))
+        pack.writestr("ballots.csv", table(
+            ["receipt", "voter_no", "area_cm2", "choice", "candidates", "channel", "cast_at"],
+            [(b.receipt, v.voter_no, v.area_cm2, b.choice or "", " ".join(str(c.candidate_id) for c in b.candidates),
+              b.channel, b.cast_at) for b, v in session.execute(
+                select(Ballot, RegisterVoter).join(RegisterVoter, RegisterVoter.id == Ballot.voter_id)
+                .where(Ballot.motion_id == motion.id).order_by(RegisterVoter.voter_no))]))
+        proxies = session.execute(select(Proxy, RegisterVoter.voter_no).join(RegisterVoter, RegisterVoter.id == Proxy.voter_id)
+                                  .where(Proxy.motion_id == motion.id).order_by(Proxy.id)).all()
+        pack.writestr("proxies.csv", table(["id", "voter_no", "holder_id", "status", "reviewed_by_id", "letter"],
+                                           [(p.id, no, p.holder_id, p.status, p.reviewed_by_id or "",
+                                             f"proxies/{p.id}-{p.letter_name}") for p, no in proxies]))
+        for proxy, _ in proxies:
+            pack.writestr(f"proxies/{proxy.id}-{proxy.letter_name}", proxy.letter)
+        papers = session.execute(select(PaperBallot, RegisterVoter.voter_no)
+                                 .join(RegisterVoter, RegisterVoter.id == PaperBallot.voter_id)
+                                 .where(PaperBallot.motion_id == motion.id).order_by(PaperBallot.id)).all()
+        pack.writestr("paper_ballots.csv", table(
+            ["id", "voter_no", "choice", "status", "entered_by_id", "confirmed_by_id", "scan"],
+            [(p.id, no, p.choice, p.status, p.entered_by_id, p.confirmed_by_id or "", f"paper/{p.id}-{p.scan_name}")
+             for p, no in papers]))
+        for paper, _ in papers:
+            pack.writestr(f"paper/{paper.id}-{paper.scan_name}", paper.scan)
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.entity == "motion",
+                                                           AuditEntry.entity_id == str(motion.id)).order_by(AuditEntry.id))
+        pack.writestr("audit.jsonl", "".join(json.dumps(
+            {"id": e.id, "created_at": str(e.created_at), "actor_id": e.actor_id, "action": e.action,
+             "payload": json.loads(e.payload), "prev_hash": e.prev_hash, "hash": e.hash}, ensure_ascii=False) + "\n"
+            for e in entries))
+        for document in session.scalars(select(MotionDocument).where(MotionDocument.motion_id == motion.id)):
+            pack.writestr(f"announcements/{document.kind}.pdf", document.content)
+        for attachment in session.scalars(select(MotionAttachment).where(MotionAttachment.motion_id == motion.id)):
+            pack.writestr(f"attachments/{attachment.id}-{attachment.filename}", attachment.content)
+    audit.record(session, actor, "motion.evidence_pack", "motion", motion.id, {})
+    return buffer.getvalue()

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, MultipleFileField
+from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from pm_platform.committees.rules import CATEGORIES
+
+
+class VerifyForm(FlaskForm):
+    id_number = StringField(_l("ID number"), validators=[DataRequired(), Length(max=40)])
+    certificate_no = StringField(_l("Property certificate number"), validators=[DataRequired(), Length(max=60)])
+
+
+class MotionForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("Text of the motion"))
+    category = SelectField(_l("Category"), choices=[SelectChoice(c, c) for c in CATEGORIES])
+    opens_at = DateTimeLocalField(_l("Voting opens (Beijing time)"), validators=[DataRequired()])
+    closes_at = DateTimeLocalField(_l("Voting closes (Beijing time)"), validators=[DataRequired()])
+    attachments = MultipleFileField(_l("Attachments"))
+
+
+class VoteForm(FlaskForm):
+    choice = RadioField(_l("Your vote"), choices=[SelectChoice("agree", _l("Agree")), SelectChoice("disagree", _l("Disagree")),
+                                                 SelectChoice("abstain", _l("Abstain"))], validators=[DataRequired()])
+
+
+class ProxyForm(FlaskForm):
+    holder = StringField(_l("User name of the person you authorise"), validators=[DataRequired(), Length(max=80)])
+    letter = FileField(_l("Signed authorisation letter"), validators=[DataRequired()])

@@ -1,0 +1,118 @@
+"""The API contract and the pages, as a client and an owner would use them."""
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+
+from pm_platform.core.errors import PermissionDenied
+
+from pm_platform.core import clock
+from tests import factories
+
+
+def window(days=3):
+    now = clock.now_utc()
+    return {"opens_at": (now - dt.timedelta(minutes=1)).isoformat(), "closes_at": (now + dt.timedelta(days=days)).isoformat()}
+
+
+def test_motion_ballot_receipt_and_tally_over_the_api(client, api, session, assembly, travel):
+    committee, alice = api(assembly.committee), api(assembly.users["alice"])
+    r = client.post(f"/api/v1/compounds/{assembly.compound.id}/motions", headers=committee,
+                    json={"title": "续聘物业", "body": "……", "category": "firm_hiring", **window()})
+    assert r.status_code == 201, r.json
+    motion_id = r.json["id"]
+    r = client.post(f"/api/v1/motions/{motion_id}/ballots", headers=alice, json={"choice": "agree"})
+    assert r.status_code == 409 and "not opened" in r.json["error"]["message"]
+    r = client.post(f"/api/v1/motions/{motion_id}/open", headers=committee)
+    assert r.status_code == 200 and len(r.json["register_hash"]) == 64 and r.json["N"] == 4
+
+    r = client.post(f"/api/v1/motions/{motion_id}/ballots", headers=alice, json={"choice": "agree"})
+    assert r.status_code == 201
+    receipt = r.json["receipt"]
+    for name in ("bob", "developer"):
+        assert client.post(f"/api/v1/motions/{motion_id}/ballots", headers=api(assembly.users[name]),
+                           json={"choice": "agree"}).status_code == 201
+
+    public = client.get(f"/api/v1/motions/{motion_id}/receipts")   # no token needed
+    assert public.status_code == 200
+    mine = [row for row in public.json if row["receipt"] == receipt]
+    assert mine == [{"receipt": receipt, "area_cm2": 15000, "choice": None, "candidates": None}]
+    assert "Alice" not in public.text and "101" not in public.text
+
+    assert client.get(f"/api/v1/motions/{motion_id}/tally", headers=alice).status_code == 403  # live count: committee
+    live = client.get(f"/api/v1/motions/{motion_id}/tally", headers=committee).json
+    assert (live["A_P"], live["N_P"], live["passed"]) == (37000, 3, True)
+
+    travel(dt.timedelta(days=3, minutes=1))
+    from pm_platform.committees import service
+    service.close_due_motions(session)
+    session.commit()
+    tally = client.get(f"/api/v1/motions/{motion_id}/tally", headers=alice).json
+    assert {k: tally[k] for k in ("A", "N", "A_P", "N_P", "A_yes", "N_yes", "participation_met", "approval_met", "passed")} == {
+        "A": 43000, "N": 4, "A_P": 37000, "N_P": 3, "A_yes": 37000, "N_yes": 3,
+        "participation_met": True, "approval_met": True, "passed": True}
+    assert "> 1/2" in tally["rule"]
+    public = client.get(f"/api/v1/motions/{motion_id}/receipts").json
+    assert sum(r["area_cm2"] for r in public if r["choice"] == "agree") == tally["A_yes"]  # anyone can re-add
+
+
+def test_bad_ballots_are_refused_with_clear_messages(client, api, session, assembly):
+    motion = assembly.opened(session)
+    alice = api(assembly.users["alice"])
+    r = client.post(f"/api/v1/motions/{motion.id}/ballots", headers=alice, json={"choice": "yes please"})
+    assert r.status_code == 422 and r.json["error"]["field"] == "choice"
+    r = client.post(f"/api/v1/motions/{motion.id}/ballots", headers=alice, json={"candidates": [1]})
+    assert r.status_code == 422
+    stranger = factories.user(session, "owner", "compound", assembly.compound.id)
+    r = client.post(f"/api/v1/motions/{motion.id}/ballots", headers=api(stranger), json={"choice": "agree"})
+    assert r.status_code == 403 and "verify" in r.json["error"]["message"]
+    r = client.post(f"/api/v1/motions/{motion.id}/ballots", headers=api(assembly.committee), json={"choice": "agree"})
+    assert r.status_code == 403
+    r = client.post(f"/api/v1/compounds/{assembly.compound.id}/motions", headers=api(assembly.committee),
+                    json={"title": "x", "category": "fund_raising", "opens_at": "2030-01-02T00:00:00", "closes_at": "2030-01-03T00:00:00+08:00"})
+    assert r.status_code == 422 and r.json["error"]["field"] == "opens_at"   # a time without its zone
+
+
+def test_ownership_verification_endpoint(client, api, session, assembly):
+    number = factories.id_number()
+    unit = factories.unit(session, assembly.compound, room="801")
+    owner = factories.owner(session, unit, name="Frank", id_no=number, certificate_no="CERT-801")
+    frank = factories.user(session, "street", "street", assembly.compound.street_id)
+    session.commit()
+    headers = api(frank)
+    r = client.post("/api/v1/me/ownership-verifications", headers=headers, json={"id_number": number, "certificate_no": "nope"})
+    assert r.status_code == 422 and r.json["error"]["code"] == "no_match"
+    r = client.post("/api/v1/me/ownership-verifications", headers=headers, json={"id_number": number, "certificate_no": "cert-801"})
+    assert r.status_code == 201 and r.json["owner_id"] == owner.id and r.json["compound_ids"] == [assembly.compound.id]
+    motion = assembly.opened(session)
+    assert client.post(f"/api/v1/motions/{motion.id}/ballots", headers=headers, json={"choice": "agree"}).status_code == 201
+
+
+def test_pages_vote_and_public_tally(login, session, assembly):
+    motion = assembly.opened(session)
+    client = login(assembly.users["carol"])
+    page = client.get(f"/motions/{motion.id}")
+    assert page.status_code == 200 and motion.register_hash in page.get_data(as_text=True)
+    r = client.post(f"/motions/{motion.id}/vote", data={"choice": "disagree"}, follow_redirects=True)
+    text = r.get_data(as_text=True)
+    receipt = text.split('class="receipt">')[1].split("<")[0]
+    public = client.get(f"/motions/{motion.id}/public").get_data(as_text=True)
+    assert receipt in public and "Carol" not in public and "60.00" in public
+
+
+def test_live_count_is_shown_to_the_committee_and_the_evidence_pack_holds_the_register(login, session, assembly):
+    from pm_platform.committees import service
+
+    motion = assembly.opened(session)
+    service.cast_ballot(session, assembly.users["alice"], motion.id, choice="agree")
+    session.commit()
+    client = login(assembly.committee)
+    assert 'id="live-tally"' in client.get(f"/motions/{motion.id}").get_data(as_text=True)
+    pack = zipfile.ZipFile(io.BytesIO(client.get(f"/motions/{motion.id}/evidence.zip").data))
+    assert {"motion.json", "register.txt", "ballots.csv", "audit.jsonl"} <= set(pack.namelist())
+    import hashlib
+    assert hashlib.sha256(pack.read("register.txt")).hexdigest() == motion.register_hash
+    assert "ballot.cast" in pack.read("audit.jsonl").decode()
+    with pytest.raises(PermissionDenied):   # owners read the public page, not the ballots' metadata
+        service.evidence_pack(session, assembly.users["alice"], motion.id)
