@@ -551,7 +551,10 @@ def compute_tally(session: Session, motion: Motion) -> dict:
                         A_yes=agree[0], N_yes=agree[1], A_no=disagree[0], N_no=disagree[1])
     rule_set = rules_of(motion)
     result = {"motion_id": motion.id, "status": motion.status, "register_hash": motion.register_hash,
-              "rule": rule_set.describe(motion.category), "rule_set_version": motion.rule_set.version if motion.rule_set else None,
+              "rule": rule_set.describe(motion.category),
+              "thresholds": {"participation": rule_set.participation.describe(),
+                             "approval": rule_set.approval_for(motion.category).describe()},
+              "rule_set_version": motion.rule_set.version if motion.rule_set else None,
               "subtotals": subtotals, "A_abstain": by_choice.get("abstain", [0, 0])[0],
               "N_abstain": by_choice.get("abstain", [0, 0])[1]}
     if motion.is_election:

@@ -101,7 +101,7 @@ def motion(motion_id: int):
         vote_form=vote_form, my_ballot=service.my_ballot(db.session, current_user, item),
         proxy_form=ProxyForm() if voter is not None and item.status == "open" else None,
         held=service.proxies_held(db.session, current_user, item), attachments=attachments,
-        rule=service.rules_of(item).describe(item.category), notice=service.announcement(db.session, item))
+        rule=service.rules_of(item), notice=service.announcement(db.session, item))
 
 
 @bp.post("/motions/<int:motion_id>/open")
