@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from pm_platform.committees import service
 from pm_platform.committees.forms import MotionForm, ProxyForm, VerifyForm, VoteForm
-from pm_platform.committees.models import Motion, MotionAttachment
+from pm_platform.committees.models import CommitteeTerm, Motion, MotionAttachment
 from pm_platform.core import clock
 from pm_platform.core.errors import DomainError
 from pm_platform.extensions import db
@@ -36,7 +36,10 @@ def index():
     compounds = db.session.scalars(select(Compound).where(Compound.id.in_(visible)).order_by(Compound.id)).all()
     manageable = [c for c in compounds if service.can_manage(db.session, current_user, c.id)]
     names = {c.id: c.name for c in compounds}
-    return render_template("committees/index.html", motions=motions, manageable=manageable, names=names,
+    ending = db.session.scalars(select(CommitteeTerm).where(
+        CommitteeTerm.compound_id.in_(visible), CommitteeTerm.reminded_at.is_not(None),
+        CommitteeTerm.ends_on >= clock.local_today()).order_by(CommitteeTerm.ends_on)).all()
+    return render_template("committees/index.html", motions=motions, manageable=manageable, names=names, ending=ending,
                            verified=service.owner_of(db.session, current_user) is not None)
 
 
