@@ -817,3 +817,41 @@ def evidence_pack(session: Session, actor: User, motion_id: int) -> bytes:
             pack.writestr(f"attachments/{attachment.id}-{attachment.filename}", attachment.content)
     audit.record(session, actor, "motion.evidence_pack", "motion", motion.id, {})
     return buffer.getvalue()
+
+
+# --- the committee's desk ----------------------------------------------------------------
+
+def find_register_unit(session: Session, motion: Motion, building: str, entrance: str, room: str) -> int:
+    """The unit id on the motion's register written as building / entrance / room on a paper ballot."""
+    from pm_platform.places.models import Building
+
+    query = (select(Unit.id).join(Building, Building.id == Unit.building_id)
+             .join(RegisterUnit, RegisterUnit.unit_id == Unit.id)
+             .where(RegisterUnit.motion_id == motion.id, Building.name == (building or "").strip(),
+                    Unit.room == (room or "").strip()))
+    if (entrance or "").strip():
+        query = query.where(Unit.entrance == entrance.strip())
+    found = session.scalars(query.limit(2)).all()
+    if not found:
+        raise NotFound("no unit with this building and room on the motion's register", "room")
+    if len(found) > 1:
+        raise ValidationError("several units match; give the entrance too", "entrance")
+    return found[0]
+
+
+def desk(session: Session, motion: Motion) -> dict:
+    """What the committee has to handle on a motion: proxies and paper ballots with their units."""
+    from pm_platform.places.models import Building
+
+    def unit_label(voter_id: int) -> str:
+        row = session.execute(select(Building.name, Unit.entrance, Unit.room)
+                              .join(Unit, Unit.building_id == Building.id)
+                              .join(RegisterUnit, RegisterUnit.unit_id == Unit.id)
+                              .where(RegisterUnit.voter_id == voter_id).order_by(Unit.id).limit(1)).first()
+        return f"{row[0]}-{row[1]}-{row[2]}" if row else ""
+
+    proxies = session.scalars(select(Proxy).where(Proxy.motion_id == motion.id).order_by(Proxy.id)).all()
+    papers = session.scalars(select(PaperBallot).where(PaperBallot.motion_id == motion.id)
+                             .order_by(PaperBallot.status.desc(), PaperBallot.id.desc()).limit(200)).all()
+    return {"proxies": [(p, unit_label(p.voter_id)) for p in proxies],
+            "papers": [(p, unit_label(p.voter_id)) for p in papers]}

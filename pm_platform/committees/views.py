@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from pm_platform.committees import service
 from pm_platform.committees.forms import MotionForm, ProxyForm, VerifyForm, VoteForm
-from pm_platform.committees.models import CommitteeTerm, Motion, MotionAttachment
+from pm_platform.committees.models import CommitteeTerm, Motion, MotionAttachment, PaperBallot, Proxy
 from pm_platform.core import clock
 from pm_platform.core.errors import DomainError
 from pm_platform.extensions import db
@@ -86,6 +86,7 @@ def new_motion(compound_id: int):
 def motion(motion_id: int):
     item = service.get_motion(db.session, current_user, motion_id)
     roles = scope.roles_on(db.session, current_user, item.compound_id)
+    manage = service.can_manage(db.session, current_user, item.compound_id)
     live = None
     if item.status == "open" and roles & service.TALLY_ROLES:
         live = service.tally(db.session, item)
@@ -99,11 +100,12 @@ def motion(motion_id: int):
                                      .where(MotionAttachment.motion_id == item.id)).all()
     return render_template(
         "committees/motion.html", motion=item, compound=db.session.get(Compound, item.compound_id),
-        manage=service.can_manage(db.session, current_user, item.compound_id),
+        manage=manage,
         may_see_evidence=bool(roles & service.TALLY_ROLES), live=live, result=result, voter=voter,
         vote_form=vote_form, my_ballot=service.my_ballot(db.session, current_user, item),
         proxy_form=ProxyForm() if voter is not None and item.status == "open" else None,
         held=service.proxies_held(db.session, current_user, item), attachments=attachments,
+        desk=service.desk(db.session, item) if manage and item.status != "draft" else None,
         rule=service.rules_of(item), notice=service.announcement(db.session, item))
 
 
@@ -145,6 +147,62 @@ def appoint_proxy(motion_id: int):
         db.session.commit()
         flash(_("Your proxy is waiting for the committee to check the letter."))
     return redirect(url_for("committees.motion", motion_id=motion_id))
+
+
+@bp.post("/proxies/<int:proxy_id>/review")
+@login_required
+def review_proxy(proxy_id: int):
+    proxy = service.review_proxy(db.session, current_user, proxy_id, request.form.get("accept") == "1")
+    db.session.commit()
+    return redirect(url_for("committees.motion", motion_id=proxy.motion_id))
+
+
+@bp.get("/proxies/<int:proxy_id>/letter")
+@login_required
+def proxy_letter(proxy_id: int):
+    proxy = db.session.get(Proxy, proxy_id)
+    if proxy is None:
+        abort(404)
+    motion = service.get_motion(db.session, current_user, proxy.motion_id)
+    if not service.can_manage(db.session, current_user, motion.compound_id):
+        abort(403)
+    return send_file(BytesIO(proxy.letter), download_name=proxy.letter_name, as_attachment=True)
+
+
+@bp.post("/motions/<int:motion_id>/paper")
+@login_required
+def enter_paper(motion_id: int):
+    item = service.get_motion(db.session, current_user, motion_id)
+    scan = request.files.get("scan")
+    unit_id = service.find_register_unit(db.session, item, request.form.get("building", ""),
+                                         request.form.get("entrance", ""), request.form.get("room", ""))
+    service.enter_paper_ballot(db.session, current_user, motion_id, unit_id, request.form.get("choice", ""),
+                               scan.filename if scan else "", scan.read() if scan else b"")
+    db.session.commit()
+    flash(_("Paper ballot entered; a second committee member must confirm it."))
+    return redirect(url_for("committees.motion", motion_id=motion_id))
+
+
+@bp.post("/paper-ballots/<int:paper_id>/confirm")
+@login_required
+def confirm_paper(paper_id: int):
+    paper, ballot = service.confirm_paper_ballot(db.session, current_user, paper_id)
+    motion_id = paper.motion_id
+    db.session.commit()
+    flash(_("Confirmed and counted.") if ballot else _("Confirmed; the owner's online ballot counts instead."))
+    return redirect(url_for("committees.motion", motion_id=motion_id))
+
+
+@bp.get("/paper-ballots/<int:paper_id>/scan")
+@login_required
+def paper_scan(paper_id: int):
+    paper = db.session.get(PaperBallot, paper_id)
+    if paper is None:
+        abort(404)
+    motion = service.get_motion(db.session, current_user, paper.motion_id)
+    if not service.can_manage(db.session, current_user, motion.compound_id):
+        abort(403)
+    return send_file(BytesIO(paper.scan), download_name=paper.scan_name, as_attachment=True)
 
 
 @bp.get("/motions/<int:motion_id>/attachments/<int:attachment_id>")

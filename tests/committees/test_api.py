@@ -7,6 +7,8 @@ import pytest
 
 from pm_platform.core.errors import PermissionDenied
 
+from sqlalchemy import select
+
 from pm_platform.core import clock
 from tests import factories
 
@@ -116,3 +118,54 @@ def test_live_count_is_shown_to_the_committee_and_the_evidence_pack_holds_the_re
     assert "ballot.cast" in pack.read("audit.jsonl").decode()
     with pytest.raises(PermissionDenied):   # owners read the public page, not the ballots' metadata
         service.evidence_pack(session, assembly.users["alice"], motion.id)
+
+
+def test_committee_desk_paper_ballots_and_proxies_on_the_page(login, session, assembly):
+    from pm_platform.committees import service
+    from pm_platform.committees.models import PaperBallot, Proxy
+
+    motion = assembly.opened(session)
+    first = service.enter_paper_ballot(session, assembly.committee, motion.id, assembly.units["a1"], "agree", "a.jpg", b"s")
+    proxy = service.submit_proxy(session, assembly.users["carol"], motion.id, assembly.committee.username, "letter.pdf", b"%PDF")
+    session.commit()
+    client = login(assembly.committee2)
+    page = client.get(f"/motions/{motion.id}").get_data(as_text=True)
+    assert 'id="desk"' in page and "letter.pdf" in page and "1栋-1-101" in page
+    r = client.post(f"/motions/{motion.id}/paper", data={"building": "1栋", "room": "201", "choice": "disagree",
+                                                        "scan": (io.BytesIO(b"scan"), "bob.jpg")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    assert r.status_code == 200
+    mine = session.scalar(select(PaperBallot).where(PaperBallot.motion_id == motion.id, PaperBallot.id != first.id))
+    assert mine.status == "pending" and mine.entered_by_id == assembly.committee2.id
+    r = client.post(f"/motions/{motion.id}/paper", data={"building": "9栋", "room": "1", "choice": "agree",
+                                                        "scan": (io.BytesIO(b"scan"), "x.jpg")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 404 and "register" in r.get_data(as_text=True)
+    assert client.post(f"/paper-ballots/{first.id}/confirm", follow_redirects=True).status_code == 200
+    assert service.tally(session, motion)["subtotals"]["paper"]["A_P"] == 15000
+    assert client.post(f"/paper-ballots/{mine.id}/confirm").status_code == 403   # entered by this member
+    client.post(f"/proxies/{proxy.id}/review", data={"accept": "0"})
+    assert session.get(Proxy, proxy.id).status == "rejected"
+
+
+def test_proxy_and_paper_over_the_api(client, api, session, assembly):
+    motion = assembly.opened(session)
+    holder = factories.user(session, "owner", "compound", assembly.compound.id, username="holder-x")
+    r = client.post(f"/api/v1/motions/{motion.id}/proxies", headers=api(assembly.users["carol"]),
+                    data={"holder": "holder-x", "letter": (io.BytesIO(b"%PDF"), "letter.pdf")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 201, r.json
+    proxy_id = r.json["id"]
+    assert client.post(f"/api/v1/proxies/{proxy_id}/review", headers=api(assembly.committee),
+                       json={"accept": True}).json["status"] == "accepted"
+    r = client.post(f"/api/v1/motions/{motion.id}/ballots", headers=api(holder), json={"choice": "agree", "proxy_id": proxy_id})
+    assert r.status_code == 201 and r.json["channel"] == "proxy"
+    r = client.post(f"/api/v1/motions/{motion.id}/paper-ballots", headers=api(assembly.committee),
+                    data={"unit_id": str(assembly.units["b"]), "choice": "agree", "scan": (io.BytesIO(b"s"), "b.jpg")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 201
+    paper_id = r.json["id"]
+    r = client.post(f"/api/v1/paper-ballots/{paper_id}/confirm", headers=api(assembly.committee))
+    assert r.status_code == 403 and "second" in r.json["error"]["message"]
+    r = client.post(f"/api/v1/paper-ballots/{paper_id}/confirm", headers=api(assembly.committee2))
+    assert r.status_code == 200 and r.json["counted_receipt"]
