@@ -2,7 +2,7 @@
 
 Revision ID: 0003_committees
 Revises: 0001_foundation
-Create Date: 2026-11-23 09:17:45.316937
+Create Date: 2026-11-23 09:30:46.706340
 """
 from alembic import op
 import sqlalchemy as sa
@@ -166,6 +166,19 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_committee_members')),
     sa.UniqueConstraint('term_id', 'owner_id', name=op.f('uq_committee_members_term_id_owner_id'))
     )
+    op.create_table('objections',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('motion_id', sa.Integer(), nullable=False),
+    sa.Column('voter_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.ForeignKeyConstraint(['motion_id'], ['motions.id'], name=op.f('fk_objections_motion_id_motions')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_objections_user_id_users')),
+    sa.ForeignKeyConstraint(['voter_id'], ['register_voters.id'], name=op.f('fk_objections_voter_id_register_voters')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_objections'))
+    )
+    op.create_index(op.f('ix_objections_motion_id'), 'objections', ['motion_id'], unique=False)
     op.create_table('paper_ballots',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('motion_id', sa.Integer(), nullable=False),
@@ -245,6 +258,8 @@ def downgrade():
     op.drop_index('ix_proxies_holder', table_name='proxies')
     op.drop_table('proxies')
     op.drop_table('paper_ballots')
+    op.drop_index(op.f('ix_objections_motion_id'), table_name='objections')
+    op.drop_table('objections')
     op.drop_table('committee_members')
     op.drop_table('ballots')
     op.drop_table('register_voters')

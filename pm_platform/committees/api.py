@@ -8,8 +8,9 @@ from flask_smorest import Blueprint
 from pm_platform.api.auth import public
 from pm_platform.committees import service
 from pm_platform.committees.schemas import (
-    BallotInSchema, MotionInSchema, MotionSchema, PaperSchema, ProxyReviewSchema, ProxySchema,
-    PublicReceiptSchema, ReceiptSchema, TallySchema, VerificationInSchema, VerificationSchema,
+    BallotInSchema, MotionInSchema, MotionSchema, ObjectionInSchema, ObjectionSchema, PaperSchema,
+    ProxyReviewSchema, ProxySchema, PublicReceiptSchema, ReceiptSchema, RuleSetInSchema, RuleSetSchema,
+    TallySchema, VerificationInSchema, VerificationSchema,
 )
 from pm_platform.core.errors import ValidationError
 from pm_platform.extensions import db, limiter
@@ -133,3 +134,27 @@ def confirm_paper_ballot(paper_id: int):
     db.session.commit()
     return {"id": paper.id, "motion_id": paper.motion_id, "choice": paper.choice, "status": paper.status,
             "counted_receipt": ballot.receipt if ballot else None}
+
+
+@blp.post("/compounds/<int:compound_id>/meeting-rules")
+@blp.arguments(RuleSetInSchema)
+@blp.response(201, RuleSetSchema)
+def adopt_rule_set(data, compound_id: int):
+    rule_set = service.adopt_rule_set(db.session, current_user, compound_id, **data)
+    db.session.commit()
+    return rule_set
+
+
+@blp.get("/compounds/<int:compound_id>/meeting-rules")
+@blp.response(200, RuleSetSchema(many=True))
+def list_rule_sets(compound_id: int):
+    return service.rule_set_history(db.session, current_user, compound_id)
+
+
+@blp.post("/motions/<int:motion_id>/objections")
+@blp.arguments(ObjectionInSchema)
+@blp.response(201, ObjectionSchema)
+def raise_objection(data, motion_id: int):
+    objection = service.raise_objection(db.session, current_user, motion_id, data["text"])
+    db.session.commit()
+    return objection

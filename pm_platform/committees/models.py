@@ -232,6 +232,19 @@ class PaperBallot(Base):
     created_at: Mapped[CreatedAt]
 
 
+class Objection(Base):
+    """An owner's objection to a preliminary result, raised within the objection period."""
+
+    __tablename__ = "objections"
+
+    id: Mapped[intpk]
+    motion_id: Mapped[int] = mapped_column(ForeignKey("motions.id"), index=True)
+    voter_id: Mapped[int] = mapped_column(ForeignKey("register_voters.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[CreatedAt]
+
+
 class MotionDocument(Base):
     """An announcement (公告) issued for a motion, kept for the evidence pack."""
 

@@ -119,3 +119,38 @@ class PaperSchema(Schema):
     choice = fields.String()
     status = fields.String()
     counted_receipt = fields.String(allow_none=True)
+
+
+class RuleSetInSchema(Schema):
+    participation = fields.List(fields.Integer(), load_default=[2, 3], validate=validate.Length(equal=2),
+                                metadata={"description": "[num, den]: A_P/A and N_P/N at least num/den"})
+    ordinary = fields.List(fields.Raw(), load_default=[1, 2, True], validate=validate.Length(min=2, max=3),
+                           metadata={"description": "[num, den, strict]"})
+    special = fields.List(fields.Raw(), load_default=[3, 4, False], validate=validate.Length(min=2, max=3),
+                          metadata={"description": "[num, den, strict]"})
+    nonvoter_clause = fields.Boolean(load_default=False)
+    proxy_limit = fields.Integer(load_default=5)
+    objection_days = fields.Integer(load_default=7)
+
+
+class RuleSetSchema(Schema):
+    id = fields.Integer()
+    compound_id = fields.Integer()
+    version = fields.Integer()
+    participation = fields.Function(lambda r: [r.participation_num, r.participation_den])
+    ordinary = fields.Function(lambda r: [r.ordinary_num, r.ordinary_den, r.ordinary_strict])
+    special = fields.Function(lambda r: [r.special_num, r.special_den, r.special_strict])
+    nonvoter_clause = fields.Boolean()
+    proxy_limit = fields.Integer()
+    objection_days = fields.Integer()
+
+
+class ObjectionInSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class ObjectionSchema(Schema):
+    id = fields.Integer()
+    motion_id = fields.Integer()
+    text = fields.String()
+    created_at = fields.DateTime()

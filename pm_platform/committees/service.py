@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from pm_platform.committees import rules as law
 from pm_platform.committees.models import (
     CHANNEL_RANK, CHOICES, Ballot, BallotCandidate, Candidate, CommitteeMember, CommitteeTerm,
-    MeetingRuleSet, Motion, MotionAttachment, MotionDocument, PaperBallot, Proxy, RegisterUnit,
+    MeetingRuleSet, Motion, MotionAttachment, MotionDocument, Objection, PaperBallot, Proxy, RegisterUnit,
     RegisterVoter,
 )
 from pm_platform.core import audit, clock
@@ -102,6 +102,10 @@ def adopt_rule_set(session: Session, actor: User, compound_id: int, *, participa
     """A new version of the compound's meeting rules; thresholds looser than the law are refused."""
     _require_manager(session, actor, compound_id)
     try:
+        parts = [participation, ordinary, special]
+        if any(not all(isinstance(v, int) and not isinstance(v, bool) for v in part[:2]) or
+               not all(isinstance(v, bool) for v in part[2:]) for part in parts):
+            raise TypeError("write each threshold as [numerator, denominator] or [numerator, denominator, strict]")
         proposed = law.RuleSet(law.Threshold(*participation), law.Threshold(*ordinary), law.Threshold(*special),
                                nonvoter_clause)
     except (TypeError, ValueError) as exc:
@@ -124,6 +128,12 @@ def adopt_rule_set(session: Session, actor: User, compound_id: int, *, participa
     audit.record(session, actor, "rules.adopt", "meeting_rule_set", rule_set.id,
                  {"compound_id": compound_id, "version": rule_set.version, "rules": asdict(proposed)})
     return rule_set
+
+
+def rule_set_history(session: Session, user: User, compound_id: int) -> list[MeetingRuleSet]:
+    scope.get_compound(session, user, compound_id)
+    return list(session.scalars(select(MeetingRuleSet).where(MeetingRuleSet.compound_id == compound_id)
+                                .order_by(MeetingRuleSet.version)))
 
 
 def rules_of(motion: Motion) -> law.RuleSet:
@@ -661,6 +671,30 @@ def close_due_motions(session: Session) -> list[int]:
     return [m for m in due if close_motion(session, m)]
 
 
+def raise_objection(session: Session, actor: User, motion_id: int, text: str) -> Objection:
+    """An owner on the register objects to the preliminary result during the objection period.
+    Objections are printed on the final announcement and kept in the evidence pack."""
+    motion = get_motion(session, actor, motion_id)
+    owner = owner_of(session, actor)
+    voter = voter_for(session, motion, owner) if owner and motion.status != "draft" else None
+    if voter is None:
+        raise PermissionDenied("only an owner on this motion's register may object")
+    if motion.status != "closed" or clock.as_utc(motion.objection_ends_at) <= clock.now_utc():
+        raise Conflict("objections are taken only during the objection period after the preliminary result", "motion")
+    text = (text or "").strip()
+    if not text or len(text) > 5000:
+        raise ValidationError("write the objection (up to 5000 characters)", "text")
+    objection = Objection(motion_id=motion.id, voter_id=voter.id, user_id=actor.id, text=text)
+    session.add(objection)
+    session.flush()
+    audit.record(session, actor, "objection.raise", "motion", motion.id, {"objection_id": objection.id, "text": text})
+    return objection
+
+
+def objections(session: Session, motion: Motion) -> list[Objection]:
+    return list(session.scalars(select(Objection).where(Objection.motion_id == motion.id).order_by(Objection.id)))
+
+
 def finalise_motion(session: Session, motion_id: int, actor: User | None = None) -> Motion | None:
     """After the objection period: the final result, its PDF notice, and for an election the
     committee's term. Safe to run twice."""
@@ -705,7 +739,8 @@ def announcement_pdf(session: Session, motion: Motion, result: dict) -> bytes:
                    "opens_at": clock.format_local(motion.opens_at), "closes_at": clock.format_local(motion.closes_at),
                    "closed_at": clock.format_local(motion.closed_at),
                    "objection_ends_at": clock.format_local(motion.objection_ends_at)},
-        "compound": compound.name, "result": result, "issued_on": clock.local_today().isoformat()})
+        "compound": compound.name, "result": result, "issued_on": clock.local_today().isoformat(),
+        "objections": len(objections(session, motion))})
 
 
 def announcement(session: Session, motion: Motion) -> MotionDocument | None:
@@ -811,6 +846,9 @@ def evidence_pack(session: Session, actor: User, motion_id: int) -> bytes:
             {"id": e.id, "created_at": str(e.created_at), "actor_id": e.actor_id, "action": e.action,
              "payload": json.loads(e.payload), "prev_hash": e.prev_hash, "hash": e.hash}, ensure_ascii=False) + "\n"
             for e in entries))
+        pack.writestr("objections.csv", table(["id", "voter_id", "user_id", "created_at", "text"],
+                                              [(o.id, o.voter_id, o.user_id, o.created_at, o.text)
+                                               for o in objections(session, motion)]))
         for document in session.scalars(select(MotionDocument).where(MotionDocument.motion_id == motion.id)):
             pack.writestr(f"announcements/{document.kind}.pdf", document.content)
         for attachment in session.scalars(select(MotionAttachment).where(MotionAttachment.motion_id == motion.id)):

@@ -106,6 +106,7 @@ def motion(motion_id: int):
         proxy_form=ProxyForm() if voter is not None and item.status == "open" else None,
         held=service.proxies_held(db.session, current_user, item), attachments=attachments,
         desk=service.desk(db.session, item) if manage and item.status != "draft" else None,
+        objections=service.objections(db.session, item) if manage or roles & scope.OFFICE_ROLES else None,
         rule=service.rules_of(item), notice=service.announcement(db.session, item))
 
 
@@ -146,6 +147,15 @@ def appoint_proxy(motion_id: int):
                              form.letter.data.read())
         db.session.commit()
         flash(_("Your proxy is waiting for the committee to check the letter."))
+    return redirect(url_for("committees.motion", motion_id=motion_id))
+
+
+@bp.post("/motions/<int:motion_id>/objections")
+@login_required
+def object_to(motion_id: int):
+    service.raise_objection(db.session, current_user, motion_id, request.form.get("text", ""))
+    db.session.commit()
+    flash(_("Your objection is recorded; the committee will answer it before the final announcement."))
     return redirect(url_for("committees.motion", motion_id=motion_id))
 
 

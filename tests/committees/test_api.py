@@ -169,3 +169,34 @@ def test_proxy_and_paper_over_the_api(client, api, session, assembly):
     assert r.status_code == 403 and "second" in r.json["error"]["message"]
     r = client.post(f"/api/v1/paper-ballots/{paper_id}/confirm", headers=api(assembly.committee2))
     assert r.status_code == 200 and r.json["counted_receipt"]
+
+
+def test_meeting_rules_and_objections_over_the_api(client, api, session, assembly, travel):
+    committee = api(assembly.committee)
+    r = client.post(f"/api/v1/compounds/{assembly.compound.id}/meeting-rules", headers=committee,
+                    json={"participation": [3, 5]})
+    assert r.status_code == 422 and "never looser" in r.json["error"]["message"]
+    r = client.post(f"/api/v1/compounds/{assembly.compound.id}/meeting-rules", headers=committee,
+                    json={"participation": [3, 4], "nonvoter_clause": True, "objection_days": 3})
+    assert r.status_code == 201 and r.json["version"] == 1 and r.json["participation"] == [3, 4]
+    r = client.post(f"/api/v1/compounds/{assembly.compound.id}/meeting-rules", headers=api(assembly.users["alice"]), json={})
+    assert r.status_code == 403
+    motion = assembly.opened(session)
+    assert motion.objection_days == 3
+    from pm_platform.committees import service
+    service.cast_ballot(session, assembly.users["alice"], motion.id, choice="agree")
+    session.commit()
+    alice = api(assembly.users["alice"])
+    r = client.post(f"/api/v1/motions/{motion.id}/objections", headers=alice, json={"text": "计票有误"})
+    assert r.status_code == 409   # not during voting
+    travel(dt.timedelta(days=4))
+    service.close_due_motions(session)
+    session.commit()
+    r = client.post(f"/api/v1/motions/{motion.id}/objections", headers=alice, json={"text": "计票有误"})
+    assert r.status_code == 201
+    travel(dt.timedelta(days=3))
+    assert client.post(f"/api/v1/motions/{motion.id}/objections", headers=alice, json={"text": "晚了"}).status_code == 409
+    service.finalise_due_motions(session)
+    session.commit()
+    pack = zipfile.ZipFile(io.BytesIO(service.evidence_pack(session, assembly.committee, motion.id)))
+    assert "计票有误" in pack.read("objections.csv").decode() and "announcements/final_notice.pdf" in pack.namelist()
