@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from pm_platform.committees import service
-from pm_platform.committees.models import Ballot, CommitteeTerm, MotionDocument, RegisterVoter
+from pm_platform.committees.models import Ballot, MotionDocument, RegisterVoter
 from pm_platform.core import audit
 from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from pm_platform.core.models import AuditEntry

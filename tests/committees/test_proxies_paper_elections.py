@@ -33,6 +33,19 @@ def test_proxy_votes_once_accepted_and_the_owners_own_ballot_overrides_it(sessio
     assert len(counted(session, motion)) == 1
 
 
+def test_a_proxy_holder_from_outside_the_compound_sees_and_votes_only_that_motion(session, assembly, world):
+    motion = assembly.opened(session)
+    other = assembly.opened(session)
+    relative = factories.user(session, "owner", "compound", world.compounds[1].id, username="relative")
+    with pytest.raises(service.NotFound):
+        service.get_motion(session, relative, motion.id)
+    proxy = service.submit_proxy(session, assembly.users["bob"], motion.id, "relative", "letter.pdf", b"%PDF")
+    service.review_proxy(session, assembly.committee, proxy.id, True)
+    assert service.cast_ballot(session, relative, motion.id, choice="agree", proxy_id=proxy.id).channel == "proxy"
+    with pytest.raises(service.NotFound):
+        service.get_motion(session, relative, other.id)
+
+
 def test_a_proxy_holder_is_limited_to_five(session, assembly):
     motion = assembly.opened(session)
     extra_users = []
