@@ -22,6 +22,9 @@ class MotionForm(FlaskForm):
     opens_at = DateTimeLocalField(_l("Voting opens (Beijing time)"), validators=[DataRequired()])
     closes_at = DateTimeLocalField(_l("Voting closes (Beijing time)"), validators=[DataRequired()])
     attachments = MultipleFileField(_l("Attachments"))
+    seats = SelectField(_l("Seats (committee elections)"), choices=[SelectChoice("", "—")] + [
+        SelectChoice(str(n), str(n)) for n in (5, 7, 9, 11)], default="")
+    candidates = TextAreaField(_l("Candidates' units, one per line as building-entrance-room (committee elections)"))
 
 
 class VoteForm(FlaskForm):

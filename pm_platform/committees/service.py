@@ -880,6 +880,28 @@ def find_register_unit(session: Session, motion: Motion, building: str, entrance
     return found[0]
 
 
+def candidates_by_unit(session: Session, compound_id: int, labels: list[str]) -> list[int]:
+    """Owner ids for candidates written as `building-entrance-room` (the unit's named voter)."""
+    from pm_platform.places.models import Building
+
+    owner_ids = []
+    for label in (line.strip() for line in labels):
+        if not label:
+            continue
+        parts = label.split("-")
+        if len(parts) != 3:
+            raise ValidationError(f"{label}: write each candidate's unit as building-entrance-room, e.g. 1栋-1-101",
+                                  "candidates")
+        owner_id = session.scalar(
+            select(Ownership.owner_id).join(Unit, Unit.id == Ownership.unit_id).join(Building, Building.id == Unit.building_id)
+            .where(Unit.compound_id == compound_id, Building.name == parts[0], Unit.entrance == parts[1],
+                   Unit.room == parts[2]).order_by(Ownership.is_voter.desc(), Ownership.owner_id).limit(1))
+        if owner_id is None:
+            raise ValidationError(f"{label}: no owner of such a unit in this compound", "candidates")
+        owner_ids.append(owner_id)
+    return owner_ids
+
+
 def desk(session: Session, motion: Motion) -> dict:
     """What the committee has to handle on a motion: proxies and paper ballots with their units."""
     from pm_platform.places.models import Building

@@ -69,10 +69,12 @@ def new_motion(compound_id: int):
     if form.validate_on_submit():
         files = [(f.filename, f.read()) for f in form.attachments.data or [] if getattr(f, "filename", "")]
         try:
+            candidates = service.candidates_by_unit(db.session, compound_id, (form.candidates.data or "").splitlines())
             motion = service.create_motion(
                 db.session, current_user, compound_id, title=form.title.data, body=form.body.data,
                 category=form.category.data, opens_at=_local_to_utc(form.opens_at.data),
-                closes_at=_local_to_utc(form.closes_at.data), attachments=files)
+                closes_at=_local_to_utc(form.closes_at.data), attachments=files,
+                seats=int(form.seats.data) if form.seats.data else None, candidate_owner_ids=candidates)
             db.session.commit()
             return redirect(url_for("committees.motion", motion_id=motion.id))
         except DomainError as exc:

@@ -200,3 +200,18 @@ def test_meeting_rules_and_objections_over_the_api(client, api, session, assembl
     session.commit()
     pack = zipfile.ZipFile(io.BytesIO(service.evidence_pack(session, assembly.committee, motion.id)))
     assert "计票有误" in pack.read("objections.csv").decode() and "announcements/final_notice.pdf" in pack.namelist()
+
+
+def test_committee_creates_an_election_on_the_page(login, session, assembly):
+    from pm_platform.committees.models import Motion
+
+    client = login(assembly.committee)
+    form = {"title": "第二届业委会选举", "body": "", "category": "committee_election", "opens_at": "2030-05-01T09:00",
+            "closes_at": "2030-05-08T18:00", "seats": "5", "candidates": "1栋-1-101\n1栋-1-201\n"}
+    r = client.post(f"/compounds/{assembly.compound.id}/motions/new", data={**form, "candidates": "1栋-1-999"})
+    assert r.status_code == 200 and "1栋-1-999" in r.get_data(as_text=True)   # the form again, with the error
+    r = client.post(f"/compounds/{assembly.compound.id}/motions/new", data=form)
+    assert r.status_code == 302
+    motion = session.scalar(select(Motion).where(Motion.title == "第二届业委会选举"))
+    assert motion.seats == 5 and [c.name for c in motion.candidates] == ["Alice", "Bob"]
+    assert clock.as_utc(motion.opens_at) == dt.datetime(2030, 5, 1, 1, 0, tzinfo=dt.timezone.utc)  # Beijing 09:00
