@@ -15,6 +15,7 @@ from pm_platform.committees.forms import MotionForm, ProxyForm, VerifyForm, Vote
 from pm_platform.committees.models import CommitteeTerm, Motion, MotionAttachment, PaperBallot, Proxy
 from pm_platform.core import clock
 from pm_platform.core.errors import DomainError
+from pm_platform.core.web import public_page
 from pm_platform.extensions import db
 from pm_platform.places import scope
 from pm_platform.places.models import Compound
@@ -228,6 +229,7 @@ def attachment(motion_id: int, attachment_id: int):
 
 
 @bp.get("/motions/<int:motion_id>/public")
+@public_page
 def public(motion_id: int):
     """The public tally page: no sign-in, no names, no unit numbers."""
     item = service.public_motion(db.session, motion_id)
@@ -241,6 +243,7 @@ def public(motion_id: int):
 
 
 @bp.get("/motions/<int:motion_id>/notice.pdf")
+@public_page
 def notice(motion_id: int):
     document = service.announcement(db.session, service.public_motion(db.session, motion_id))
     if document is None:
