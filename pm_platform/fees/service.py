@@ -378,6 +378,17 @@ def get_unit(session: Session, user: User, unit_id: int) -> Unit:
     return unit
 
 
+def unit_balances(session: Session, compound_id: int, limit: int = 500) -> list[tuple[Unit, str, int]]:
+    """(unit, label, owing fen) for the compound's units, the largest debts first."""
+    owing = (select(Bill.unit_id, func.sum(Bill.amount_fen - Bill.waived_fen - Bill.paid_fen).label("fen"))
+             .where(Bill.compound_id == compound_id).group_by(Bill.unit_id).subquery())
+    rows = session.execute(
+        select(Unit, Building.name, func.coalesce(owing.c.fen, 0)).join(Building, Building.id == Unit.building_id)
+        .outerjoin(owing, owing.c.unit_id == Unit.id).where(Unit.compound_id == compound_id)
+        .order_by(func.coalesce(owing.c.fen, 0).desc(), Building.name, Unit.entrance, Unit.room).limit(limit)).all()
+    return [(unit, unit_label(building, unit.entrance, unit.room), int(fen)) for unit, building, fen in rows]
+
+
 def unit_bills(session: Session, unit_id: int) -> list[Bill]:
     return list(session.scalars(select(Bill).where(Bill.unit_id == unit_id)
                                 .order_by(Bill.due_on.desc(), Bill.period.desc(), Bill.id.desc())))
@@ -649,6 +660,7 @@ def verify_receipt(session: Session, receipt_no: str, code: str) -> ReceiptCheck
 def receipt_context(session: Session, payment: Payment, verify_url: str) -> dict:
     """Plain values for templates/fees/receipt.html."""
     from pm_platform.core.qr import qr_data_uri
+    from pm_platform.places.service import current_firm
 
     unit = payment.unit
     compound = session.get(Compound, payment.compound_id)
@@ -663,7 +675,54 @@ def receipt_context(session: Session, payment: Payment, verify_url: str) -> dict
         "lines": lines, "credit": payment.amount_fen - sum(a.amount_fen for a in payment.allocations)
         if payment.kind == "payment" else 0,
         "verify_code": payment.verify_code, "verify_url": verify_url, "qr": qr_data_uri(verify_url),
+        "amount_words": amount_in_words(abs(payment.amount_fen)),
+        "firm": firm.name if (firm := current_firm(session, compound.id)) else "",
     }
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+
+
+def _group_in_words(n: int) -> str:
+    """0 < n < 10000 in financial numerals, zeros inside spoken once (1007 → 壹仟零柒)."""
+    words, zero = "", False
+    for power, unit in ((3, "仟"), (2, "佰"), (1, "拾"), (0, "")):
+        digit = n // 10 ** power % 10
+        if digit:
+            words += ("零" if zero else "") + _DIGITS[digit] + unit
+            zero = False
+        elif words:
+            zero = True
+    return words
+
+
+def amount_in_words(fen: int) -> str:
+    """人民币大写, as receipts print it: 10724 → 壹佰零柒元贰角肆分, 100000 → 壹仟元整."""
+    yuan, rest = divmod(fen, 100)
+    jiao, cents = divmod(rest, 10)
+    words, groups = "", []
+    while yuan:
+        groups.append(yuan % 10000)
+        yuan //= 10000
+    pending_zero = False
+    for index in reversed(range(len(groups))):
+        group = groups[index]
+        if group == 0:
+            pending_zero = bool(words)
+            continue
+        if words and (pending_zero or group < 1000):
+            words += "零"
+        words += _group_in_words(group) + ("", "万", "亿", "万亿")[index]
+        pending_zero = False
+    if words:
+        words += "元"
+    if jiao:
+        words += _DIGITS[jiao] + "角"
+    elif cents and words:
+        words += "零"
+    if cents:
+        words += _DIGITS[cents] + "分"
+    return words + ("" if cents else "整") if words else "零元整"
 
 
 # --- arrears ----------------------------------------------------------------------------------
