@@ -109,8 +109,8 @@ def set_fee_rate(session: Session, actor: User, fee_item_id: int, rate_fen: int,
     rate = session.scalar(select(FeeRate).where(FeeRate.fee_item_id == item.id, FeeRate.from_period == from_period))
     old = rate.rate_fen if rate else None
     if rate is None:
-        rate = FeeRate(fee_item_id=item.id, from_period=from_period, rate_fen=rate_fen)
-        session.add(rate)
+        rate = FeeRate(from_period=from_period, rate_fen=rate_fen)
+        item.rates.append(rate)  # through the collection, so rate_for sees it in this transaction
     rate.rate_fen = rate_fen
     session.flush()
     audit.record(session, actor, "fee_rate.set", "fee_item", item.id,
@@ -120,11 +120,8 @@ def set_fee_rate(session: Session, actor: User, fee_item_id: int, rate_fen: int,
 
 def rate_for(item: FeeItem, period: str) -> int | None:
     """The item's rate in force in `period`, or None before its first rate."""
-    current = None
-    for rate in item.rates:  # ordered by from_period
-        if rate.from_period <= period:
-            current = rate.rate_fen
-    return current
+    in_force = [rate for rate in item.rates if rate.from_period <= period]
+    return max(in_force, key=lambda rate: rate.from_period).rate_fen if in_force else None
 
 
 def bills_in_period(cycle: str, period: str) -> bool:
