@@ -257,7 +257,8 @@ def bill_compound(session: Session, compound_id: int, period: str, run_id: int |
             ["compound_id", "unit_id", "fee_item_id", "period", "months", "area_cm2", "rate_fen", "amount_fen",
              "waived_fen", "paid_fen", "due_on", "billing_run_id"], rows,
         ).on_conflict_do_nothing(index_elements=["unit_id", "fee_item_id", "period"])
-        created += session.execute(statement).rowcount
+        # rowcount of an INSERT is kept only when asked for (it is the count of bills created)
+        created += session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
     if created:
         _apply_waivers(session, select(Bill).where(Bill.compound_id == compound_id, Bill.period == period,
                                                    Bill.waived_fen == 0, Bill.paid_fen == 0))
