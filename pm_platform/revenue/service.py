@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from pm_platform.core import audit, clock
@@ -255,6 +255,8 @@ def prepare_disclosure(session: Session, compound_id: int, quarter: str) -> Disc
 
 def prepare_quarter_disclosures(session: Session, today: dt.date | None = None) -> int:
     """The periodic job: draft last quarter's disclosure for every compound. Safe to run twice."""
+    if session.get_bind().dialect.name == "postgresql":   # one run at a time
+        session.execute(text("SELECT pg_advisory_xact_lock(727005)"))
     quarter = previous_quarter(today or clock.local_today())
     compound_ids = session.scalars(select(Compound.id).order_by(Compound.id)).all()
     for compound_id in compound_ids:
