@@ -56,4 +56,5 @@ def post_gate_event(data):
         field = {"bad_plate": "plate", "future_time": "at"}.get(event.error_code, "at")
         raise error(event.message, field, code=event.error_code)
     return {"event_id": event.event_id, "outcome": event.outcome, "plate": event.plate, "session_id": event.session_id,
-            "fee_fen": event.fee_fen, "open": event.is_open, "message": event.message, "duplicate": answer.duplicate}
+            "fee_fen": event.fee_fen, "open": event.is_open, "message": event.message, "duplicate": answer.duplicate,
+            "order_no": answer.order_no}

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from pm_platform.core import audit, clock
 from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from pm_platform.core.models import User
+from pm_platform.fees import payments
 from pm_platform.parking import tariffs
 from pm_platform.parking.models import (
     CAR_TYPES, LIST_KINDS, PASS_CHANNELS, SPACE_KINDS, GateEvent, ParkingAnomaly, ParkingCoupon, ParkingLot,
@@ -246,6 +247,7 @@ def anomaly_charge(session: Session, lot: ParkingLot, plate: str, at: dt.datetim
 class GateAnswer:
     event: GateEvent
     duplicate: bool
+    order_no: str | None = None   # the payment order to pay an exit's fee by
 
 
 def parse_event_time(value) -> dt.datetime:
@@ -268,7 +270,8 @@ def record_gate_event(session: Session, device: Device, *, event_id: str, lot_id
     """
     previous = session.scalar(select(GateEvent).where(GateEvent.device_id == device.id, GateEvent.event_id == event_id))
     if previous is not None:
-        return GateAnswer(previous, True)
+        order = _pending_order(session, previous.session_id) if previous.session_id and not previous.is_open else None
+        return GateAnswer(previous, True, order.order_no if order else None)
     lot = session.get(ParkingLot, lot_id)
     if lot is None:
         raise NotFound(f"parking lot {lot_id} not found", "lot_id")
@@ -282,14 +285,16 @@ def record_gate_event(session: Session, device: Device, *, event_id: str, lot_id
         session.add(event)
         session.flush()
         _decide(session, lot, event, now)
+        order = _payment_order(session, lot, event)
         nested.commit()
     except IntegrityError:  # the same event arrived twice at once: the first one stands
         nested.rollback()
         first = session.scalar(select(GateEvent).where(GateEvent.device_id == device.id, GateEvent.event_id == event_id))
         if first is None:
             raise
-        return GateAnswer(first, True)
-    return GateAnswer(event, False)
+        order = _pending_order(session, first.session_id) if first.session_id and not first.is_open else None
+        return GateAnswer(first, True, order.order_no if order else None)
+    return GateAnswer(event, False, order.order_no if order else None)
 
 
 def _reject(event: GateEvent, code: str, message: str) -> None:
@@ -379,8 +384,38 @@ def _exit(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingSe
     event.is_open = stay.fee_fen == 0
 
 
+PAYMENT_PURPOSE = "parking"
+
+
+def _pending_order(session: Session, stay_id: int) -> payments.PaymentOrder | None:
+    return session.scalar(select(payments.PaymentOrder).where(
+        payments.PaymentOrder.purpose == PAYMENT_PURPOSE, payments.PaymentOrder.reference_id == stay_id,
+        payments.PaymentOrder.status == "pending").order_by(payments.PaymentOrder.id.desc()).limit(1))
+
+
+def _payment_order(session: Session, lot: ParkingLot, event: GateEvent) -> payments.PaymentOrder | None:
+    """An exit that may not open yet gets an order for what is still owed (one per stay)."""
+    if event.direction != "out" or event.is_open or event.session_id is None or event.outcome == "rejected":
+        return None
+    stay = session.get(ParkingSession, event.session_id)
+    owed = stay.fee_fen - stay.paid_fen
+    if owed <= 0:
+        return None
+    order = _pending_order(session, stay.id)
+    if order is None or order.amount_fen != owed:
+        order = payments.create_payment_order(
+            session, None, purpose=PAYMENT_PURPOSE, reference_id=stay.id, compound_id=lot.compound_id,
+            amount_fen=owed, description=f"停车费 {lot.name} {stay.plate}")
+    return order
+
+
+def _on_paid(session: Session, order: payments.PaymentOrder) -> None:
+    settle_stay(session, order.reference_id, order.amount_fen, order.paid_at)
+
+
 def settle_stay(session: Session, stay_id: int, amount_fen: int, paid_at: dt.datetime | None = None) -> ParkingSession:
-    """Record payment of a stay's fee (called once per paid order); the next exit read opens the gate."""
+    """Record payment of a stay's fee (the payment handler, once per paid order); the next exit
+    read opens the gate."""
     stay = session.get(ParkingSession, stay_id)
     if stay is None:
         raise NotFound(f"parking stay {stay_id} not found")
@@ -429,3 +464,6 @@ def resolve_anomaly(session: Session, actor: User, anomaly_id: int, note: str = 
                      {"kind": anomaly.kind, "charge_fen": anomaly.charge_fen, "note": note})
     session.flush()
     return anomaly
+
+
+payments.register_purpose_handler(PAYMENT_PURPOSE, _on_paid)
