@@ -448,6 +448,11 @@ def lot_figures(session: Session, lot: ParkingLot, day: dt.date | None = None) -
     return LotFigures(lot, occupied, int(takings), day)
 
 
+def recent_stays(session: Session, lot: ParkingLot, limit: int = 50) -> list[ParkingSession]:
+    return list(session.scalars(select(ParkingSession).where(ParkingSession.lot_id == lot.id)
+                                .order_by(ParkingSession.id.desc()).limit(limit)))
+
+
 def open_anomalies(session: Session, lot: ParkingLot, limit: int = 100) -> list[ParkingAnomaly]:
     return list(session.scalars(select(ParkingAnomaly).where(
         ParkingAnomaly.lot_id == lot.id, ParkingAnomaly.resolved_at.is_(None)).order_by(ParkingAnomaly.id.desc()).limit(limit)))

@@ -212,3 +212,17 @@ def test_plate_validation_covers_new_energy():
     for bad in ("京AI2345", "京A1234", "京A123456789", "X A12345", "京AD1234X"):
         with pytest.raises(ValidationError):
             service.normalise_plate(bad)
+
+
+def test_lot_page_shows_occupancy_takings_and_anomalies(post, session, world, lot, login):
+    post("a", "京A12345", "in", ago(minutes=20))
+    post("b", "京B12345", "out", ago(minutes=0))   # exit with no entry
+    manager = login(world.user(session, "firm_manager"))
+    page = manager.get(f"/parking/lots/{lot.id}")
+    assert page.status_code == 200
+    assert 'id="occupied">1<' in page.text and "京B12345" in page.text and "30.00" in page.text
+    anomaly = service.open_anomalies(session, lot)[0]
+    manager.post(f"/parking/anomalies/{anomaly.id}/resolve", data={"note": "补录入场"})
+    assert service.open_anomalies(session, lot) == []
+    assert login(world.user(session, "owner")).get(f"/parking/lots/{lot.id}").status_code == 403
+    assert login(world.user(session, "firm_manager", index=1)).get("/parking").status_code == 200
