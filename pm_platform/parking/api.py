@@ -46,7 +46,7 @@ def list_parking_lots(compound_id: int):
 @blp.alt_response(422, description="bad plate or a time in the future (kept on record)")
 @device_only
 def post_gate_event(data):
-    at = service.parse_event_time(data["at"])
+    at = clock.parse_device_time(data["at"])
     answer = service.record_gate_event(db.session, current_device(), event_id=data["event_id"], lot_id=data["lot_id"],
                                        plate=data["plate"], direction=data["direction"], at=at)
     db.session.commit()  # rejected events are kept too

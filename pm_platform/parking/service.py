@@ -250,17 +250,6 @@ class GateAnswer:
     order_no: str | None = None   # the payment order to pay an exit's fee by
 
 
-def parse_event_time(value) -> dt.datetime:
-    """ISO 8601; a time without an offset is Shanghai wall-clock time."""
-    try:
-        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError(f"at must be an ISO 8601 time, not {value!r}", "at") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=clock.SHANGHAI)
-    return clock.as_utc(moment)
-
-
 def record_gate_event(session: Session, device: Device, *, event_id: str, lot_id: int, plate: str, direction: str,
                       at: dt.datetime, now: dt.datetime | None = None) -> GateAnswer:
     """Take one gate event. The same (device, event_id) again returns the first answer.
