@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pm_platform.core import audit, clock
@@ -269,20 +268,12 @@ def record_gate_event(session: Session, device: Device, *, event_id: str, lot_id
     now = now or clock.now_utc()
     event = GateEvent(device_id=device.id, event_id=event_id, lot_id=lot.id, plate_raw=str(plate)[:40],
                       direction=direction, at=clock.as_utc(at), outcome="accepted")
-    try:
-        nested = session.begin_nested()
-        session.add(event)
-        session.flush()
-        _decide(session, lot, event, now)
-        order = _payment_order(session, lot, event)
-        nested.commit()
-    except IntegrityError:  # the same event arrived twice at once: the first one stands
-        nested.rollback()
-        first = session.scalar(select(GateEvent).where(GateEvent.device_id == device.id, GateEvent.event_id == event_id))
-        if first is None:
-            raise
-        order = _pending_order(session, first.session_id) if first.session_id and not first.is_open else None
-        return GateAnswer(first, True, order.order_no if order else None)
+    _decide(session, lot, event, now)
+    # one flush for the stay, the event and any anomaly; a duplicate arriving at the same moment
+    # fails here on the unique (device, event_id) and the caller asks again (see the API)
+    session.add(event)
+    session.flush()
+    order = _payment_order(session, lot, event)
     return GateAnswer(event, False, order.order_no if order else None)
 
 
@@ -292,8 +283,8 @@ def _reject(event: GateEvent, code: str, message: str) -> None:
 
 def _anomaly(session: Session, lot: ParkingLot, event: GateEvent, kind: str, charge: int,
              stay: ParkingSession | None, note: str) -> None:
-    session.add(ParkingAnomaly(lot_id=lot.id, kind=kind, plate=event.plate or event.plate_raw, gate_event_id=event.id,
-                               session_id=stay.id if stay else None, charge_fen=charge, note=note, at=event.at))
+    session.add(ParkingAnomaly(lot_id=lot.id, kind=kind, plate=event.plate or event.plate_raw, gate_event=event,
+                               stay=stay, charge_fen=charge, note=note, at=event.at))
 
 
 def _decide(session: Session, lot: ParkingLot, event: GateEvent, now: dt.datetime) -> None:
@@ -338,16 +329,14 @@ def _enter(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingS
         event.outcome = "anomaly"
         _anomaly(session, lot, event, "entry_without_exit", charge, latest,
                  "second entry with no exit: the earlier stay was closed at this entry")
-    stay = ParkingSession(lot_id=lot.id, plate=event.plate, entered_at=event.at, status="open")
-    session.add(stay)
-    session.flush()
-    event.session_id, event.fee_fen, event.is_open = stay.id, 0, True
+    event.stay = ParkingSession(lot_id=lot.id, plate=event.plate, entered_at=event.at, status="open")
+    event.fee_fen, event.is_open = 0, True
 
 
 def _exit(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingSession | None) -> None:
     if latest is not None and _is_exit_retry(latest, event) and event.at - clock.as_utc(latest.exited_at) <= EXIT_GRACE:
         # the plate read again after the exit was quoted: open once it is paid
-        event.session_id, event.fee_fen = latest.id, latest.fee_fen
+        event.stay, event.fee_fen = latest, latest.fee_fen
         event.is_open = latest.paid_fen >= latest.fee_fen
         return
     if latest is None or latest.status != "open":
@@ -355,7 +344,6 @@ def _exit(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingSe
         stay = ParkingSession(lot_id=lot.id, plate=event.plate, entered_at=None, exited_at=event.at,
                               fee_fen=charge, status="awaiting_payment" if charge else "anomaly")
         session.add(stay)
-        session.flush()
         event.outcome = "anomaly"
         _anomaly(session, lot, event, "exit_without_entry", charge, stay,
                  "exit with no entry: charged as 24 hours up to the exit")
@@ -364,12 +352,12 @@ def _exit(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingSe
         coupons = session.scalars(select(ParkingCoupon).where(
             ParkingCoupon.lot_id == lot.id, ParkingCoupon.plate == event.plate, ParkingCoupon.session_id.is_(None))).all()
         for coupon in coupons:
-            coupon.session_id = stay.id
+            coupon.stay = stay
         stay.exited_at = event.at
         stay.fee_fen = stay_charge(session, lot, event.plate, clock.as_utc(stay.entered_at), event.at,
                                    tuple(tariffs.Coupon(c.free_minutes, c.amount_off_fen) for c in coupons))
         stay.status = "awaiting_payment" if stay.fee_fen else "closed"
-    event.session_id, event.fee_fen = stay.id, stay.fee_fen
+    event.stay, event.fee_fen = stay, stay.fee_fen
     event.is_open = stay.fee_fen == 0
 
 
@@ -384,9 +372,9 @@ def _pending_order(session: Session, stay_id: int) -> payments.PaymentOrder | No
 
 def _payment_order(session: Session, lot: ParkingLot, event: GateEvent) -> payments.PaymentOrder | None:
     """An exit that may not open yet gets an order for what is still owed (one per stay)."""
-    if event.direction != "out" or event.is_open or event.session_id is None or event.outcome == "rejected":
+    stay = event.stay
+    if event.direction != "out" or event.is_open or stay is None or event.outcome == "rejected":
         return None
-    stay = session.get(ParkingSession, event.session_id)
     owed = stay.fee_fen - stay.paid_fen
     if owed <= 0:
         return None
