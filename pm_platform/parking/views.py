@@ -10,7 +10,7 @@ from pm_platform.parking import service
 from pm_platform.parking.forms import ResolveForm
 
 bp = Blueprint("parking", __name__)
-NAV = [("parking.lots", _l("Parking"), service.VIEWER_ROLES)]
+NAV = [("parking.lots", _l("Parking lots"), service.VIEWER_ROLES)]
 
 
 @bp.get("/parking")

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 SOURCE_LABELS = {
-    "parking": _l("Parking"), "lockers": _l("Express lockers"), "advertising": _l("Advertising"),
+    "parking": _l("Parking income"), "lockers": _l("Express lockers"), "advertising": _l("Advertising"),
     "venue_rental": _l("Venue rental"), "recycling": _l("Recycling"), "other": _l("Other"),
 }
 

@@ -321,7 +321,7 @@ def is_on_time(disclosure: Disclosure | None) -> bool:
     return clock.to_local(disclosure.published_at).date() <= disclosure.due_on
 
 
-def _latest_due_quarter(day: dt.date) -> str:
+def latest_due_quarter(day: dt.date) -> str:
     """The last quarter whose disclosure was due on or before `day`."""
     quarter = previous_quarter(day)
     return quarter if due_on(quarter) <= day else previous_quarter(quarter_bounds(quarter)[0])
@@ -343,13 +343,13 @@ def disclosure_on_time(session: Session, compound_ids: list[int], period: str) -
     """For scoring: was the latest disclosure due by the end of `period` (YYYY-MM) published by its
     due date? None where no disclosure was due."""
     _start, end = clock.period_bounds(period)
-    return _on_time(session, list(compound_ids), _latest_due_quarter(end - dt.timedelta(days=1)))[1]
+    return _on_time(session, list(compound_ids), latest_due_quarter(end - dt.timedelta(days=1)))[1]
 
 
 def disclosure_status(session: Session, actor: User, today: dt.date | None = None) -> tuple[str, list[dict]]:
     """For a community office: each compound in scope and its latest due disclosure's state."""
     scope.require_any_role(session, actor, scope.OFFICE_ROLES)
-    quarter = _latest_due_quarter(today or clock.local_today())
+    quarter = latest_due_quarter(today or clock.local_today())
     compounds = session.scalars(select(Compound).where(
         Compound.id.in_(scope.compound_ids(session, actor, scope.OFFICE_ROLES))).order_by(Compound.id)).all()
     rows, on_time = _on_time(session, [c.id for c in compounds], quarter)
