@@ -16,6 +16,7 @@ from pm_platform.core import clock, sheets
 from pm_platform.core.errors import DomainError, ValidationError
 from pm_platform.core.money import format_yuan, parse_yuan
 from pm_platform.core.pdf import render_pdf
+from pm_platform.core.web import public_page
 from pm_platform.extensions import db
 from pm_platform.fees import payments, service
 from pm_platform.fees.forms import (
@@ -224,6 +225,7 @@ def receipt_context(payment) -> dict:
 
 
 @bp.get("/receipts/<number>/verify")
+@public_page
 def verify(number: str):
     """Public: anyone holding the receipt checks it; no names, no unit."""
     check = service.verify_receipt(db.session, number, request.args.get("code", ""))
@@ -359,6 +361,7 @@ def pay(unit_id: int):
 
 
 @bp.route("/payments/sandbox/<order_no>", methods=["GET", "POST"])
+@public_page
 def sandbox_checkout(order_no: str):
     """The sandbox provider's checkout page: stands in for WeChat Pay / Alipay in development
     and tests. Paying sends a signed callback through the same path a real provider uses."""
