@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from pm_platform.core import clock
@@ -24,6 +24,7 @@ from pm_platform.workorders.models import (
     CATEGORIES, OPEN_STATUSES, PRIORITIES, SOURCES, URGENT_CATEGORIES, DeadlinePolicy, WorkOrder,
     WorkOrderEvent, WorkOrderPhoto, WorkOrderReport,
 )
+from pm_platform.workorders.figures import WorkOrderFigures, workorder_figures, workorder_records  # noqa: F401 (scoring reads these here)
 from pm_platform.workorders.photos import process_photos
 
 # --- settings ------------------------------------------------------------------------------
@@ -63,6 +64,12 @@ TRANSITIONS = {
     ("resolved", "reopened"), ("reopened", "assigned"), ("reopened", "in_progress"),
 }
 ESCALATION_NAMES = ("none", "firm_manager", "community", "street")
+
+
+def serialize(session: Session, job: str) -> None:
+    """Let one run of a periodic job at a time through (PostgreSQL; SQLite writes are serial)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:job))"), {"job": job})
 
 
 def setting(name: str) -> int:
@@ -199,12 +206,13 @@ def create_work_order(session: Session, actor: User | None, *, compound_id: int,
                       building_id: int | None = None, facility_id: int | None = None, lat=None, lng=None,
                       external_ref: str | None = None, contractor: str | None = None,
                       reporter_name: str = "", reporter_phone: str = "", photos: Iterable[bytes] = (),
-                      received_at: dt.datetime | None = None) -> WorkOrder:
+                      received_at: dt.datetime | None = None, resolve_by: dt.datetime | None = None) -> WorkOrder:
     """Open a work order, or join the open one it duplicates (the reporter is added to it).
 
     The same (source, external_ref) twice returns the first result and changes nothing. A report
     of the same category at the same place soon after an earlier order closed is a rebound: a new
     order linked to the earlier one, both flagged. `actor=None` is the system (tasks).
+    `received_at` and `resolve_by` carry a 12345 ticket's own time and deadline.
     """
     if source not in SOURCES:
         raise ValidationError(f"source must be one of {', '.join(SOURCES)}", "source")
@@ -272,6 +280,9 @@ def create_work_order(session: Session, actor: User | None, *, compound_id: int,
         respond_due_at=created_at + dt.timedelta(minutes=respond_minutes),
         resolve_due_at=created_at + dt.timedelta(minutes=resolve_minutes),
     )
+    if resolve_by is not None:  # the hotline's deadline binds when it is the earlier one
+        order.resolve_due_at = min(order.resolve_due_at, clock.as_utc(resolve_by))
+        order.respond_due_at = min(order.respond_due_at, order.resolve_due_at)
     session.add(order)
     session.flush()
     session.add(WorkOrderReport(work_order_id=order.id, **report))
@@ -469,6 +480,7 @@ def rate_work_order(session: Session, actor: User, work_order_id: int, stars: in
 
 def close_unconfirmed(session: Session, now: dt.datetime | None = None) -> int:
     """Close orders resolved more than the confirmation window ago with no answer."""
+    serialize(session, "workorders.close_unconfirmed")
     now = now or clock.now_utc()
     cutoff = now - dt.timedelta(days=setting("WORKORDER_CONFIRM_DAYS"))
     orders = session.scalars(select(WorkOrder).where(WorkOrder.status == "resolved",
@@ -518,6 +530,7 @@ def overdue_since(order: WorkOrder) -> dt.datetime | None:
 def escalate_overdue(session: Session, now: dt.datetime | None = None) -> int:
     """Raise every overdue order to the level its lateness calls for: firm manager at once,
     the community office one step later, the street office the step after. Safe to rerun."""
+    serialize(session, "workorders.escalate_overdue")
     now = now or clock.now_utc()
     step = dt.timedelta(hours=setting("WORKORDER_ESCALATION_STEP_HOURS"))
     candidates = session.scalars(
