@@ -104,17 +104,17 @@ def _event(session: Session, order: WorkOrder, kind: str, actor: User | None, *,
                            data=json.dumps(data or {}, ensure_ascii=False, sort_keys=True),
                            at=clock.now_utc())
     session.add(event)
-    session.flush()
     return event
 
 
 def _add_photos(session: Session, order: WorkOrder, event: WorkOrderEvent | None, stage: str, photos) -> int:
     processed = process_photos(photos)
+    if processed and event is not None:
+        session.flush()  # the event's id
     for photo in processed:
         session.add(WorkOrderPhoto(work_order_id=order.id, event_id=event.id if event else None, stage=stage,
                                    content=photo.content, original_sha256=photo.original_sha256,
                                    original_bytes=photo.original_bytes, width=photo.width, height=photo.height))
-    session.flush()
     return len(processed)
 
 
@@ -127,15 +127,16 @@ def deadlines_for(session: Session, district_id: int, priority: str) -> tuple[in
     return policy.respond_minutes, policy.resolve_minutes
 
 
-def set_deadline_policy(session: Session, actor: User, district_id: int, priority: str,
+def set_deadline_policy(session: Session, actor: User | None, district_id: int, priority: str,
                         respond_minutes: int, resolve_minutes: int) -> DeadlinePolicy:
-    """A district's deadlines for one priority; the district bureau (or admin) sets them."""
+    """A district's deadlines for one priority; the district bureau (or admin) sets them,
+    `actor=None` is the command line."""
     from pm_platform.places.models import AdminArea
 
     area = session.get(AdminArea, district_id)
-    if area is None or area.kind != "district" or not scope.covers_area(session, actor, area):
+    if area is None or area.kind != "district":
         raise NotFound(f"district {district_id} not found")
-    if not scope.covers_area(session, actor, area, roles={"admin", "bureau"}):
+    if actor is not None and not scope.covers_area(session, actor, area, roles={"admin", "bureau"}):
         raise PermissionDenied("only the district bureau sets deadlines")
     if priority not in PRIORITIES:
         raise ValidationError(f"priority must be one of {', '.join(PRIORITIES)}", "priority")

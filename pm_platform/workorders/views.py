@@ -42,14 +42,19 @@ def _uploads(field) -> list[bytes]:
     return [f.read() for f in (field.data or []) if getattr(f, "filename", "")]
 
 
+def _message(error: DomainError) -> str:
+    """The service's message in the reader's language where the catalog has it."""
+    return _(error.message)
+
+
 def _form_error(form, error: DomainError) -> None:
     db.session.rollback()
     field = (error.field or "").split("[")[0]
     target = getattr(form, field, None) if field else None
     if target is not None and hasattr(target, "errors") and field != "csrf_token":
-        target.errors = [*target.errors, error.message] if isinstance(target.errors, list) else [error.message]
+        target.errors = [*target.errors, _message(error)] if isinstance(target.errors, list) else [_message(error)]
     else:
-        flash(error.message)
+        flash(_message(error))
 
 
 # --- reporting -----------------------------------------------------------------------------
@@ -104,6 +109,8 @@ def report():
             _form_error(form, error)
         else:
             flash(_("Your report has been received: number %(id)s.", id=order.id))
+            if not service.can_view(db.session, current_user, order):  # a repairer's walk-in entry
+                return redirect(url_for("workorders.tasks"))
             return redirect(url_for("workorders.detail", work_order_id=order.id))
     return render_template("workorders/report.html", form=form, is_staff=is_staff, outages=outages,
                            many_compounds=len(compounds) > 1)
@@ -158,7 +165,7 @@ def transition(work_order_id: int):
         if error.status == 404:
             raise
         db.session.rollback()
-        flash(error.message)
+        flash(_message(error))
     return redirect(url_for("workorders.detail", work_order_id=work_order_id))
 
 
@@ -177,7 +184,7 @@ def rate(work_order_id: int):
         if error.status == 404:
             raise
         db.session.rollback()
-        flash(error.message)
+        flash(_message(error))
     return redirect(url_for("workorders.detail", work_order_id=work_order_id))
 
 
@@ -244,7 +251,7 @@ def follow_up(visit_id: int):
             if error.status == 404:
                 raise
             db.session.rollback()
-            flash(error.message)
+            flash(_message(error))
     return redirect(url_for("workorders.board"))
 
 

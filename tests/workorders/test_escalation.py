@@ -79,3 +79,19 @@ def test_a_real_worker_escalates_overdue_orders(app, worker_env):
     with worker_env.session() as session:
         kinds = session.scalars(select(WorkOrderEvent.kind).where(WorkOrderEvent.work_order_id == order_id)).all()
         assert kinds.count("escalated") == 1
+
+
+def test_deadline_command_and_permissions(app, session, world):
+    from pm_platform.core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        service.set_deadline_policy(session, world.user(session, "street"), world.district.id, "urgent", 20, 600)
+    session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["workorders", "deadline", str(world.district.id), "urgent", "--respond", "20",
+                                 "--resolve", "600"])
+    assert result.exit_code == 0, result.output
+    assert service.deadlines_for(session, world.district.id, "urgent") == (20, 600)
+    refused = runner.invoke(args=["workorders", "deadline", str(world.district.id), "urgent", "--respond", "700",
+                                  "--resolve", "600"])
+    assert refused.exit_code != 0 and "no later than" in refused.output

@@ -66,6 +66,7 @@ def test_a_file_that_is_not_an_image_is_refused_on_the_form(world, session, as_u
         "compound_id": world.compounds[0].id, "category": "noise", "place": "compound", "description": "吵",
         "photos": [(io.BytesIO(b"MZ not an image"), "virus.exe")]}, content_type="multipart/form-data")
     assert response.status_code == 200 and b'id="photos-error"' in response.data
+    assert "文件不是图片" in response.data.decode()
     assert session.scalar(select(WorkOrder.id)) is None
 
 
