@@ -9,9 +9,10 @@ from pm_platform.core.errors import ValidationError
 from pm_platform.extensions import db
 from pm_platform.places import scope
 from pm_platform.workorders import hotline, service
+from pm_platform.workorders.models import WorkOrder
 from pm_platform.workorders.schemas import (
-    ImportArgsSchema, ImportResultSchema, PeriodArgsSchema, RatingInSchema, StatsSchema, TransitionInSchema,
-    WorkOrderInSchema, WorkOrderSchema,
+    ImportArgsSchema, ImportResultSchema, ListArgsSchema, PeriodArgsSchema, RatingInSchema, StatsSchema, TransitionInSchema,
+    WorkOrderInSchema, WorkOrderSchema, WorkOrderSummarySchema,
 )
 
 blp = Blueprint("workorders_api", __name__, description="Work orders: reports, 12345 tickets, closure")
@@ -25,6 +26,20 @@ def create_work_order(data):
     order = service.create_work_order(db.session, current_user, **data)
     db.session.commit()
     return order
+
+
+@blp.get("/workorders")
+@blp.arguments(ListArgsSchema, location="query")
+@blp.response(200, WorkOrderSummarySchema(many=True))
+def list_work_orders(args):
+    """The orders the caller may see (a resident's own, a repairer's assigned, a compound's for
+    offices and managers), newest first."""
+    query = service.visible_orders(db.session, current_user)
+    if args["status"]:
+        query = query.where(WorkOrder.status == args["status"])
+    if args["compound_id"]:
+        query = query.where(WorkOrder.compound_id == args["compound_id"])
+    return db.session.scalars(query.order_by(WorkOrder.id.desc()).limit(args["limit"]).offset(args["offset"])).all()
 
 
 @blp.get("/workorders/<int:work_order_id>")

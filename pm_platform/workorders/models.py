@@ -96,10 +96,6 @@ class WorkOrder(Base):
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
     @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-    @property
     def is_rebound(self) -> bool:
         return self.rebound_of_id is not None
 

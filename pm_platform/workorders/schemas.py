@@ -7,7 +7,7 @@ import binascii
 from marshmallow import Schema, ValidationError, fields, validate
 
 from pm_platform.core import clock
-from pm_platform.workorders.models import CATEGORIES, PRIORITIES, SOURCES
+from pm_platform.workorders.models import CATEGORIES, PRIORITIES, SOURCES, STATUSES
 from pm_platform.workorders.photos import MAX_PHOTOS
 
 
@@ -63,7 +63,7 @@ class EventSchema(Schema):
     at = fields.Function(lambda e: clock.as_utc(e.at).isoformat())
 
 
-class WorkOrderSchema(Schema):
+class WorkOrderSummarySchema(Schema):
     id = fields.Integer()
     compound_id = fields.Integer()
     source = fields.String()
@@ -87,7 +87,17 @@ class WorkOrderSchema(Schema):
     rebound_of_id = fields.Integer(allow_none=True)
     has_rebounded = fields.Boolean()
     reporters = fields.Function(lambda o: len(o.reports))
+
+
+class WorkOrderSchema(WorkOrderSummarySchema):
     events = fields.List(fields.Nested(EventSchema))
+
+
+class ListArgsSchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    compound_id = fields.Integer(load_default=None)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class ImportArgsSchema(Schema):

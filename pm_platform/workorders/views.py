@@ -131,6 +131,7 @@ def _actions(order) -> dict:
         "resolve": worker and order.status == "in_progress",
         "answer": (reporter or answers_for_caller) and order.status == "resolved",
         "staff_view": bool(held & scope.STAFF_ROLES),
+        "see_reporters": worker,  # who to call back: dispatchers and the repairer only
     }
 
 

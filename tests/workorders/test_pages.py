@@ -87,7 +87,9 @@ def test_staff_walk_an_order_on_pages_and_the_resident_rates(world, session, as_
     session.expire_all()
     assert session.get(WorkOrder, order.id).status == "resolved"
     resident = as_user(people["resident"])
-    assert b'id="rate-form"' in resident.get(f"/workorders/{order.id}").data
+    resident_view = resident.get(f"/workorders/{order.id}").data
+    assert b'id="rate-form"' in resident_view and b'id="reporters"' not in resident_view
+    assert b'id="reporters"' in manager.get(f"/workorders/{order.id}").data
     resident.post(f"/workorders/{order.id}/rating", data={"stars": "4", "comment": "还行"})
     session.expire_all()
     assert session.get(WorkOrder, order.id).rating == 4

@@ -89,6 +89,10 @@ def test_api_scope_residents_and_repairers(world, session, client, api):
     assert client.get(f"/api/v1/workorders/{order_id}", headers=api(resident)).status_code == 200
     for user in (neighbour, stranger, repairer):
         assert client.get(f"/api/v1/workorders/{order_id}", headers=api(user)).status_code == 404
+        assert client.get("/api/v1/workorders", headers=api(user)).json == []
+    assert [o["id"] for o in client.get("/api/v1/workorders", headers=api(resident)).json] == [order_id]
+    manager_list = client.get("/api/v1/workorders?status=new", headers=api(world.user(session, "firm_manager")))
+    assert [o["id"] for o in manager_list.json] == [order_id]
     elsewhere = client.post("/api/v1/workorders", headers=api(stranger), json={
         "compound_id": compound.id, "category": "noise", "description": "x"})
     assert elsewhere.status_code == 404
@@ -131,6 +135,12 @@ def test_12345_import_once_and_row_errors_import_nothing(world, session, client,
     t1 = session.scalar(select(WorkOrder).where(WorkOrder.external_ref == "T-1"))
     assert t1.source == "hotline_12345" and t1.category == "lighting"
     assert t1.created_at.strftime("%Y-%m-%d %H:%M") == "2026-11-20 01:30"  # 09:30 Shanghai
+    t1_due = session.scalar(select(WorkOrder.resolve_due_at).where(WorkOrder.external_ref == "T-1"))
+    assert t1_due.strftime("%Y-%m-%d %H:%M") == "2026-11-27 01:30"  # the 7-day rule is earlier than the ticket's
+    tight = upload(client, office, ticket_file([ticket("T-4", deadline="2026-11-22")]), compound.id)
+    assert tight.json["created"] == 1
+    t4_due = session.scalar(select(WorkOrder.resolve_due_at).where(WorkOrder.external_ref == "T-4"))
+    assert t4_due.strftime("%Y-%m-%d %H:%M:%S") == "2026-11-22 15:59:59"  # end of the ticket's day, Shanghai
 
     again = upload(client, office, good, compound.id)
     assert again.json["already_imported"] == 4 and again.json["created"] == 0
