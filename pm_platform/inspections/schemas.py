@@ -30,7 +30,7 @@ class PublicFacilitySchema(Schema):
     kind = fields.String()
 
 
-class ChecklistItemSchema(Schema):
+class InspectionChecklistItemSchema(Schema):
     key = fields.String()
     label = fields.String()
     type = fields.String()
@@ -41,14 +41,14 @@ class ChecklistItemSchema(Schema):
     severity = fields.String()
 
 
-class ChecklistSchema(Schema):
+class InspectionChecklistSchema(Schema):
     kind = fields.String()
     radius_m = fields.Integer()
     is_high_risk = fields.Boolean()
-    items = fields.List(fields.Nested(ChecklistItemSchema))
+    items = fields.List(fields.Nested(InspectionChecklistItemSchema))
 
 
-class RoundRefSchema(Schema):
+class InspectionRoundRefSchema(Schema):
     round_id = fields.Function(lambda item: item.round_id)
     plan = fields.Function(lambda item: item.round.plan.name)
     opens_at = fields.Function(lambda item: clock.as_utc(item.round.opens_at).isoformat())
@@ -56,40 +56,40 @@ class RoundRefSchema(Schema):
     status = fields.String()
 
 
-class LabelViewSchema(Schema):
+class FacilityLabelViewSchema(Schema):
     mode = fields.String(metadata={"description": "inspect: facility and checklist; public: name and report link"})
     facility = fields.Method("_facility")
-    checklist = fields.Nested(ChecklistSchema, allow_none=True)
+    checklist = fields.Nested(InspectionChecklistSchema, allow_none=True)
     scan_id = fields.Function(lambda view: view.scan.id if view.scan else None)
     opened_at = fields.Function(lambda view: clock.as_utc(view.scan.opened_at).isoformat() if view.scan else None)
-    round = fields.Function(lambda view: RoundRefSchema().dump(view.round_item) if view.round_item else None)
+    round = fields.Function(lambda view: InspectionRoundRefSchema().dump(view.round_item) if view.round_item else None)
 
     def _facility(self, view):
         schema = FacilitySchema() if view.mode == "inspect" else PublicFacilitySchema()
         return schema.dump(view.facility)
 
 
-class AnswerSchema(Schema):
+class InspectionAnswerSchema(Schema):
     item = fields.String(required=True)
     value = fields.Raw(allow_none=True)
 
 
-class PhotoInSchema(Schema):
+class InspectionPhotoInSchema(Schema):
     item = fields.String(required=True, metadata={"description": "the checklist item the photo is for"})
     data = fields.String(required=True, metadata={"description": "base64 or a data: URI; at most 10 MB"})
 
 
-class RecordInSchema(Schema):
+class InspectionRecordInSchema(Schema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    answers = fields.List(fields.Nested(AnswerSchema), required=True)
+    answers = fields.List(fields.Nested(InspectionAnswerSchema), required=True)
     lat = fields.Float(load_default=None, allow_none=True)
     lng = fields.Float(load_default=None, allow_none=True)
     accuracy_m = fields.Float(load_default=None, allow_none=True)
     scanned_at = fields.AwareDateTime(load_default=None, allow_none=True)
-    photos = fields.List(fields.Nested(PhotoInSchema), load_default=list)
+    photos = fields.List(fields.Nested(InspectionPhotoInSchema), load_default=list)
 
 
-class RecordSchema(Schema):
+class InspectionRecordSchema(Schema):
     """Built from `scanning.record_payload` (a dict)."""
 
     id = fields.Integer()
@@ -105,18 +105,18 @@ class RecordSchema(Schema):
     work_order_ids = fields.List(fields.Integer())
 
 
-class RoundsArgsSchema(Schema):
+class InspectionRoundsArgsSchema(Schema):
     date = fields.Date(required=True)
 
 
-class RoundItemSchema(Schema):
+class InspectionRoundItemSchema(Schema):
     facility_id = fields.Integer()
     facility = fields.Function(lambda item: item.facility.name)
     position = fields.Integer()
     status = fields.String()
 
 
-class RoundSchema(Schema):
+class InspectionRoundSchema(Schema):
     id = fields.Function(lambda s: s.round.id)
     plan = fields.Function(lambda s: s.round.plan.name)
     due_date = fields.Function(lambda s: s.round.due_date.isoformat())
@@ -124,4 +124,4 @@ class RoundSchema(Schema):
     closes_at = fields.Function(lambda s: clock.as_utc(s.round.closes_at).isoformat())
     counts = fields.Dict()
     flagged = fields.Integer()
-    items = fields.Function(lambda s: RoundItemSchema(many=True).dump(s.round.items))
+    items = fields.Function(lambda s: InspectionRoundItemSchema(many=True).dump(s.round.items))

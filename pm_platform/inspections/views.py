@@ -27,6 +27,7 @@ bp = Blueprint("inspections", __name__)
 NAV = [
     ("inspections.today", _l("Today's rounds"), {"firm_staff", "firm_manager"}),
     ("inspections.board", _l("Inspection board"), scope.OFFICE_ROLES | {"firm_manager"}),
+    ("inspections.checklists_index", _l("Checklists"), {"firm_manager"}),
 ]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FLAG_TEXT = {
