@@ -3,7 +3,9 @@ today list, the firm manager's board, a facility's history and the monthly repor
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from io import BytesIO
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -218,6 +220,39 @@ def facility(facility_id: int):
                            can_manage=can_manage, replace_form=ReplaceLabelForm(), photo=photo,
                            label=service.live_label(db.session, item.id) if can_manage else None,
                            today=clock.local_today())
+
+
+@bp.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_facility(facility_id: int):
+    item = service.get_facility(db.session, current_user, facility_id, service.MANAGE_ROLES)
+    form = FacilityForm(obj=None if request.method == "POST" else _facility_form_data(item))
+    if form.validate_on_submit():
+        try:
+            service.update_facility(db.session, current_user, facility_id, _facility_input(form))
+            if form.photo.data and form.photo.data.filename:
+                service.set_facility_photo(db.session, current_user, facility_id, form.photo.data.read())
+            db.session.commit()
+            flash(_("Facility saved."))
+            return redirect(url_for("inspections.facility", facility_id=facility_id))
+        except ValidationError as error:
+            db.session.rollback()
+            getattr(form, error.field or "name", form.name).errors.append(error.message)
+        except DomainError as error:
+            db.session.rollback()
+            form.name.errors.append(error.message)
+    return render_template("inspections/facility_edit.html", facility=item, form=form)
+
+
+def _degrees(e6: int | None) -> Decimal | None:
+    return None if e6 is None else Decimal(e6) / 1_000_000
+
+
+def _facility_form_data(item: Facility) -> SimpleNamespace:
+    return SimpleNamespace(kind=item.kind, name=item.name, building=item.building.name if item.building else "",
+                           floor=item.floor, location_text=item.location_text, lat=_degrees(item.lat_e6),
+                           lng=_degrees(item.lng_e6), renovation_project=item.renovation_project,
+                           contractor=item.contractor, warranty_ends_on=item.warranty_ends_on, photo=None)
 
 
 @bp.post("/facilities/<int:facility_id>/replace-label")

@@ -170,3 +170,43 @@ def test_board_history_and_monthly_report(session, world, client, login, tmp_pat
     switch_to(login, world.user(session, "owner", index=1))
     assert client.get(f"/facilities/{a.id}").status_code == 404
     assert client.get(f"/compounds/{compound.id}/inspection-report.pdf").status_code == 404
+
+
+def test_facility_pages_add_with_a_photo_edit_and_replace_the_label(session, world, client, login):
+    import io
+
+    from pm_platform.inspections.models import Facility
+    from tests.inspections.helpers import building
+    manager = world.user(session, "firm_manager")
+    compound = world.compounds[0]
+    building(session, compound, "1栋")
+    session.commit()
+    login(manager)
+    added = client.post(f"/compounds/{compound.id}/facilities", data={
+        "kind": "ev_charger", "name": "1号充电桩", "building": "1栋", "floor": "", "location_text": "北侧车棚",
+        "lat": "31.230100", "lng": "121.470200", "renovation_project": "充电设施改造", "contractor": "某充电公司",
+        "warranty_ends_on": "2027-12-31", "photo": (io.BytesIO(jpeg((2000, 1500))), "charger.jpg")},
+        content_type="multipart/form-data")
+    assert added.status_code == 302
+    item = session.scalars(select(Facility).where(Facility.name == "1号充电桩")).one()
+    assert (item.lat_e6, item.lng_e6, item.building.name) == (31230100, 121470200, "1栋")
+    photo = service.facility_photo(session, item.id)
+    assert max(photo.width, photo.height) == 1600 and photo.original_bytes > len(photo.content) // 10
+    assert client.get(f"/inspection-photos/{photo.id}").mimetype == "image/jpeg"
+
+    duplicate = client.post(f"/compounds/{compound.id}/facilities", data={"kind": "gate", "name": "1号充电桩"})
+    assert duplicate.status_code == 200 and "already exists" in duplicate.get_data(as_text=True)
+
+    form = client.get(f"/facilities/{item.id}/edit").get_data(as_text=True)
+    assert 'value="31.230100"' in form and "某充电公司" in form
+    edited = client.post(f"/facilities/{item.id}/edit", data={
+        "kind": "ev_charger", "name": "1号充电桩", "building": "", "floor": "", "location_text": "南侧车棚",
+        "lat": "31.2302", "lng": "121.4702", "renovation_project": "", "contractor": "", "warranty_ends_on": ""})
+    assert edited.status_code == 302
+    session.refresh(item)
+    assert (item.location_text, item.lat_e6, item.building_id, item.contractor) == ("南侧车棚", 31230200, None, "")
+
+    old = token(session, item.id)
+    assert client.post(f"/facilities/{item.id}/replace-label", data={"reason": "被涂改"}).status_code == 302
+    session.expire_all()
+    assert token(session, item.id) != old and client.get(f"/q/{old}").status_code == 410
