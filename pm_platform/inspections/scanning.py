@@ -48,8 +48,15 @@ KIND_CATEGORY = {"extinguisher": "fire_safety", "hydrant": "fire_safety", "pump"
 
 
 class PresenceNotProven(DomainError):
+    """A high-risk record refused; `field` names the failed check, `params` its figures
+    (so that a page can say it in the reader's language)."""
+
     status = 422
     code = "presence_not_proven"
+
+    def __init__(self, message: str, field: str, params: dict):
+        super().__init__(message, field)
+        self.params = params
 
 
 @dataclass
@@ -143,9 +150,9 @@ def submit_record(session: Session, actor: User, token: str, data: Submission,
     if checklist.is_high_risk:
         refusing = [f for f in flags if f in REFUSING_FLAGS]
         if refusing:
-            raise PresenceNotProven(REFUSING_FLAGS[refusing[0]].format(
-                distance=distance, radius=checklist.radius_m, minutes=int(MAX_SUBMIT_DELAY.total_seconds() // 60)),
-                refusing[0])
+            params = {"distance": distance, "radius": checklist.radius_m,
+                      "minutes": int(MAX_SUBMIT_DELAY.total_seconds() // 60)}
+            raise PresenceNotProven(REFUSING_FLAGS[refusing[0]].format(**params), refusing[0], params=params)
 
     round_item, timeliness = _claim_round_item(session, facility.id, opened_at, now)
     record = Record(compound_id=facility.compound_id, facility_id=facility.id, user_id=actor.id, scan_id=scan.id,

@@ -37,6 +37,13 @@ FLAG_TEXT = {
     "too_far": _l("too far from the facility"), "imprecise_location": _l("imprecise location"),
     "slow_submit": _l("submitted long after the scan"), "impossible_travel": _l("impossible travel"),
 }
+# The scan page says why a high-risk record was refused in the reader's language.
+REFUSAL_TEXT = {
+    "no_location": _l("Your phone did not report its location. Allow location access and try again at the facility."),
+    "facility_unlocated": _l("This facility has no position on record, so presence cannot be checked. Ask the manager to set it."),
+    "too_far": _l("You are %(distance)s m from the facility (allowed %(radius)s m). Go to the facility and scan again."),
+    "slow_submit": _l("More than %(minutes)s minutes passed since the label was scanned. Scan it again at the facility."),
+}
 TIMELINESS_TEXT = {"on_time": _l("on time"), "late": _l("late"), "out_of_window": _l("outside any round")}
 ITEM_STATUS_TEXT = {"due": _l("not yet"), "on_time": _l("done on time"), "late": _l("done late"),
                     "missed": _l("missed")}
@@ -107,9 +114,12 @@ def scan(token: str):
             record, _created = scanning.submit_record(db.session, user, token, submission)
         except DomainError as error:
             db.session.rollback()
+            message = error.message
+            if isinstance(error, scanning.PresenceNotProven):
+                message = _(str(REFUSAL_TEXT[error.field]), **error.params)
             view = scanning.open_label(db.session, user, token)  # a fresh scan for the retry
             db.session.commit()
-            return render_template("inspections/scan.html", view=view, form=form, error=error.message,
+            return render_template("inspections/scan.html", view=view, form=form, error=message,
                                    error_field=error.field), error.status
         payload = scanning.record_payload(db.session, record)
         db.session.commit()

@@ -210,3 +210,18 @@ def test_facility_pages_add_with_a_photo_edit_and_replace_the_label(session, wor
     assert client.post(f"/facilities/{item.id}/replace-label", data={"reason": "被涂改"}).status_code == 302
     session.expire_all()
     assert token(session, item.id) != old and client.get(f"/q/{old}").status_code == 410
+
+
+def test_the_scan_page_says_why_a_hydrant_record_is_refused_in_chinese(session, world, client, login):
+    manager, staff = world.user(session, "firm_manager"), world.user(session, "firm_staff")
+    hydrant = facility(session, manager, world.compounds[0], kind="hydrant", name="2号消火栓")
+    tok = token(session, hydrant.id)
+    login(staff)
+    client.get(f"/q/{tok}")
+    refused = client.post(f"/q/{tok}", data={
+        "item_pressure": "0.3", "item_hose": "pass", "item_access": "pass", "lat": str(LAT + 0.002), "lng": str(LNG),
+        "accuracy": "5", "photo_photo": (__import__("io").BytesIO(jpeg()), "p.jpg")}, content_type="multipart/form-data")
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "您距设施 222 米(允许 50 米)" in page and 'id="checklist"' in page  # the form again, for a new try
+    assert session.scalar(select(func.count()).select_from(Record)) == 0
