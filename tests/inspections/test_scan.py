@@ -51,6 +51,9 @@ def test_too_far_or_too_slow_is_kept_but_flagged(session, world, people):
     blind, _ = inspect(session, staff, item, lat=None, lng=None, opened=T0 + dt.timedelta(hours=3))
     assert blind.flags == ["no_location"] and blind.distance_m is None
     assert records(session) == 4
+    clean, _ = inspect(session, staff, item, opened=T0 + dt.timedelta(hours=4))
+    figures = service.inspection_figures(session, [item.compound_id], "2026-11")[item.compound_id]
+    assert (figures.records, figures.flagged, figures.flagged_share) == (5, 4, 0.8)
 
 
 def test_high_risk_kinds_refuse_what_cannot_prove_presence(session, world, people):

@@ -69,6 +69,11 @@ def test_rounds_are_made_ahead_once_and_a_night_round_is_missed_when_it_closes(s
     assert (feb.due_items, feb.on_time, feb.missed) == (3, 1, 2)
     assert feb.completion_rate == pytest.approx(1 / 3)
     assert service.inspection_figures(session, [compound.id], "2026-03")[compound.id].missed == 0
+    rows = service.inspection_records(session, compound.id, "2026-02")
+    assert [(r["status"], r["facility"]) for r in rows] == [("on_time", "灭火器0"), ("missed", "灭火器1"), ("missed", "灭火器2")]
+    assert rows[0]["record_id"] == record.id and {"id", "label", "status", "at"} <= set(rows[0])
+    other = world.compounds[1].id
+    assert service.inspection_figures(session, [compound.id, other], "2026-02")[other].due_items == 0
 
 
 def test_monthly_plan_makes_its_round_on_the_last_day_of_february(session, world):
