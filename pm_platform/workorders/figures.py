@@ -97,7 +97,11 @@ def workorder_figures(session: Session, compound_ids: list[int], period: str,
     served = _firm(WorkOrder.firm_id, firm_id)
     closer = _firm(WorkOrder.closed_firm_id, firm_id)
 
-    for order in session.scalars(select(WorkOrder).where(in_compounds, or_(
+    # plain rows of the columns needed, not whole orders: a district month is tens of thousands
+    columns = [WorkOrder.compound_id, WorkOrder.firm_id, WorkOrder.created_at, WorkOrder.respond_due_at,
+               WorkOrder.accepted_at, WorkOrder.resolve_due_at, WorkOrder.first_resolved_at, WorkOrder.resolved_at,
+               WorkOrder.closed_at, WorkOrder.closed_firm_id, WorkOrder.close_kind, WorkOrder.rating]
+    for order in session.execute(select(*columns).where(in_compounds, or_(
             and_(served, WorkOrder.created_at >= start, WorkOrder.created_at < end),
             and_(served, WorkOrder.respond_due_at >= start, WorkOrder.respond_due_at < end),
             and_(served, WorkOrder.resolve_due_at >= start, WorkOrder.resolve_due_at < end),
