@@ -1,0 +1,206 @@
+"""What the offices read: card lists with firm scores, the boards for each level of the tree
+with their drill-down, and the red/black lists as shown (published, or a preview)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pm_platform.core.errors import NotFound, ValidationError
+from pm_platform.core.models import User
+from pm_platform.places import scope
+from pm_platform.places.models import AdminArea, Compound, PropertyFirm
+from pm_platform.scoring import arithmetic, inputs, ranking, service
+from pm_platform.scoring.models import PublishedMonth, Scorecard
+
+CHILD_KIND = {"district": "street", "street": "community", "community": "compound"}
+AREA_COLUMN = {"district": Scorecard.district_id, "street": Scorecard.street_id, "community": Scorecard.community_id}
+
+
+def parse_scope(text: str | None, kinds=("district", "street", "community", "compound")) -> tuple[str, int]:
+    kind, _, raw = (text or "").partition(":")
+    if kind not in kinds or not raw.isdigit():
+        raise ValidationError(f"scope must be KIND:ID with KIND one of {', '.join(kinds)}", "scope")
+    return kind, int(raw)
+
+
+def published_streets(session: Session, month: str, street_ids) -> set[int]:
+    return set(session.scalars(select(PublishedMonth.street_id).where(
+        PublishedMonth.month == month, PublishedMonth.street_id.in_(list(street_ids)))))
+
+
+def card_list(session: Session, user: User, month: str, scope_text: str) -> dict:
+    """The API's card list: current cards in a scope the user may see, and the area-weighted
+    score of each firm over those cards."""
+    kind, area_id = parse_scope(scope_text)
+    cards = service.cards_in(session, user, month, kind, area_id)
+    names = dict(session.execute(select(Compound.id, Compound.name).where(
+        Compound.id.in_([c.compound_id for c in cards]))).all())
+    published = published_streets(session, month, {c.street_id for c in cards})
+    for card in cards:
+        card.compound_name, card.published = names[card.compound_id], card.street_id in published
+    return {"month": month, "scope": f"{kind}:{area_id}", "cards": cards,
+            "firms": firm_rows(session, service.firm_scores(cards))}
+
+
+def firm_rows(session: Session, scores: dict[int, tuple[int | None, int, int]]) -> list[dict]:
+    names = dict(session.execute(select(PropertyFirm.id, PropertyFirm.name).where(
+        PropertyFirm.id.in_(list(scores)))).all())
+    rows = [{"firm_id": fid, "firm": names[fid], "total": total, "grade": arithmetic.grade_of(total),
+             "compounds": n, "area_m2": f"{area // 100}.{area % 100:02d}"} for fid, (total, area, n) in scores.items()]
+    return sorted(rows, key=lambda r: (-(r["total"] or -1), r["firm_id"]))
+
+
+def card_detail(session: Session, user: User, card_id: int) -> Scorecard:
+    card = service.get_card(session, user, card_id)
+    card.compound_name = session.get(Compound, card.compound_id).name
+    card.published = service.is_published(session, card.street_id, card.month)
+    card.revisions = service.card_history(session, card)
+    return card
+
+
+def redblack(session: Session, user: User, month: str, scope_text: str) -> dict:
+    kind, area_id = parse_scope(scope_text, ("street", "district"))
+    area = ranking.lists_area(session, user, area_id)
+    if area.kind != kind:
+        raise ValidationError(f"{area_id} is a {area.kind}, not a {kind}", "scope")
+    notice = ranking.get_notice(session, area.id, month)
+    entries = notice.entries if notice else ranking.compute_lists(session, area, month)
+    return {"month": month, "scope": f"{kind}:{area.id}", "area": area, "published": notice is not None,
+            "published_at": notice.published_at if notice else None, "notice": notice, "entries": entries}
+
+
+# --- boards ---------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    """One line of a board: a child area (or a compound) with its average and grades."""
+
+    kind: str
+    id: int
+    name: str
+    total: int | None = None
+    grade: str | None = None
+    compounds: int = 0
+    grades: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0, "C": 0, "D": 0})
+    card_id: int | None = None
+    trend: list[tuple[str, int | None]] = field(default_factory=list)
+
+
+@dataclass
+class Board:
+    kind: str
+    area: AdminArea | None
+    month: str
+    rows: list[Row]
+    total: int | None
+    breakdown: list[tuple[str, int, int]]  # (indicator key, average points, weight)
+    watch: dict[str, int]
+    trend: list[tuple[str, int | None]]
+    cards: list[Scorecard]
+
+
+def _average_by(cards: list[Scorecard], key) -> dict[int, list[Scorecard]]:
+    grouped = defaultdict(list)
+    for card in cards:
+        grouped[key(card)].append(card)
+    return grouped
+
+
+def area_board(session: Session, user: User, kind: str, area_id: int, month: str, with_watch: bool = True) -> Board:
+    """A district, street or community board: each child's average score and grades, the
+    indicators' average points, the level's 12-month trend, and the figures to watch."""
+    area = session.get(AdminArea, area_id)
+    if area is None or area.kind != kind:
+        raise NotFound(f"{kind} {area_id} not found")
+    visible = scope.compound_ids(session, user, scope.STAFF_ROLES)
+    cards = service.cards_in(session, user, month, kind, area_id)
+    child = CHILD_KIND[kind]
+    if child == "compound":
+        children = session.execute(select(Compound.id, Compound.name).where(
+            Compound.community_id == area_id, Compound.id.in_(visible)).order_by(Compound.name)).all()
+        by_child = _average_by(cards, lambda c: c.compound_id)
+    else:
+        column = Compound.street_id if child == "street" else Compound.community_id
+        parent_column = Compound.district_id if kind == "district" else Compound.street_id
+        child_ids = set(session.scalars(select(column).where(parent_column == area_id, Compound.id.in_(visible))))
+        children = session.execute(select(AdminArea.id, AdminArea.name).where(AdminArea.id.in_(child_ids))
+                                   .order_by(AdminArea.name)).all()
+        by_child = _average_by(cards, lambda c: c.street_id if child == "street" else c.community_id)
+    trends = monthly_averages(session, user, kind, area_id, month, child)
+    rows = []
+    for child_id, name in children:
+        group = by_child.get(child_id, [])
+        row = Row(child, child_id, name, compounds=len(group), trend=trends.get(child_id, []))
+        if child == "compound" and group:
+            row.total, row.card_id = group[0].total, group[0].id
+        else:
+            row.total = arithmetic.average([c.total for c in group])
+        row.grade = arithmetic.grade_of(row.total)
+        for card in group:
+            if card.grade:
+                row.grades[card.grade] += 1
+        rows.append(row)
+    rows.sort(key=lambda r: (r.total is None, -(r.total or 0), r.name))
+    watch = watch_figures(session, [c.compound_id for c in cards], month) if with_watch else {}
+    return Board(kind, area, month, rows, arithmetic.average([c.total for c in cards]), breakdown(cards), watch,
+                 trends.get("all", []), cards)
+
+
+def monthly_averages(session: Session, user: User, kind: str, area_id: int, month: str, child: str) -> dict:
+    """12-month trend of the average score, for the whole area ("all") and for each child."""
+    months = service.last_months(month, 12)
+    column = AREA_COLUMN[kind]
+    child_column = {"street": Scorecard.street_id, "community": Scorecard.community_id,
+                    "compound": Scorecard.compound_id}[child]
+    rows = session.execute(select(Scorecard.month, child_column, Scorecard.total).where(
+        column == area_id, Scorecard.is_current, Scorecard.month.in_(months),
+        Scorecard.compound_id.in_(scope.compound_ids(session, user, scope.STAFF_ROLES)))).all()
+    totals: dict = defaultdict(lambda: defaultdict(list))
+    for m, child_id, total in rows:
+        totals[child_id][m].append(total)
+        totals["all"][m].append(total)
+    return {key: [(m, arithmetic.average(per_month.get(m, []))) for m in months] for key, per_month in totals.items()}
+
+
+def breakdown(cards: list[Scorecard]) -> list[tuple[str, int, int]]:
+    """Average points per indicator over the cards that measured it (hundredths), with its weight."""
+    sums: dict[str, list[int]] = defaultdict(list)
+    weights: dict[str, int] = {}
+    for card in cards:
+        for line in card.lines:
+            if line.kind == "indicator" and line.denominator:
+                sums[line.key].append(line.points)
+            weights.setdefault(line.key, line.weight)
+    return [(key, arithmetic.average(sums.get(key, [])) or 0, weights.get(key, 0))
+            for key in arithmetic.INDICATOR_KEYS]
+
+
+def watch_figures(session: Session, compound_ids: list[int], month: str) -> dict[str, int]:
+    """Overdue work orders, missed inspections, arrears and rebounds added up over compounds."""
+    if not compound_ids:
+        return {}
+    summed: dict[str, int] = defaultdict(int)
+    for figures in inputs.gather(session, compound_ids, month).values():
+        for key, value in figures.watch.items():
+            summed[key] += value
+    return dict(summed)
+
+
+def firm_board(session: Session, user: User, firm_id: int, month: str) -> dict:
+    """A firm manager's own compounds, the same way the offices see them."""
+    firm = session.get(PropertyFirm, firm_id)
+    held = {g.id for g in scope.grants_of(session, user) if g.kind == "firm"}
+    if firm is None or not (firm_id in held or scope.roles_of(session, user) & scope.OFFICE_ROLES):
+        raise NotFound(f"firm {firm_id} not found")
+    cards = list(session.scalars(service.scoped_cards(session, user, month).where(Scorecard.firm_id == firm_id)
+                                 .order_by(Scorecard.total.desc())))
+    names = dict(session.execute(select(Compound.id, Compound.name).where(
+        Compound.id.in_([c.compound_id for c in cards]))).all())
+    rows = [Row("compound", c.compound_id, names[c.compound_id], c.total, c.grade, 1, card_id=c.id,
+                trend=service.compound_trend(session, c.compound_id, month)) for c in cards]
+    score = service.firm_scores(cards).get(firm_id, (None, 0, 0))
+    return {"firm": firm, "month": month, "rows": rows, "total": score[0], "grade": arithmetic.grade_of(score[0]),
+            "breakdown": breakdown(cards), "warnings": ranking.warnings_for(session, user, firm_id=firm_id)}
