@@ -1,0 +1,86 @@
+"""The score pages: boards with drill-down, spot checks on a form, lists, rewards, PDFs."""
+import io
+
+from openpyxl import load_workbook
+
+from pm_platform.scoring import rewards, service
+from tests.scoring.test_cards import SPOT, hand_computed_inputs
+
+MONTH = "2026-10"
+
+
+def setup_month(session, world, figures):
+    first, second = world.compounds
+    hand_computed_inputs(figures, first.id)
+    figures.set(second.id, billed_fen=100, paid_fen=100, due_items=5, on_time=5)
+    service.compute_month(session, MONTH)
+    session.commit()
+
+
+def test_district_board_drills_down_to_a_card_line(session, world, figures, login):
+    setup_month(session, world, figures)
+    client = login(world.user(session, "bureau"))
+    page = client.get(f"/scores/district/{world.district.id}?month={MONTH}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "街道1" in html and "街道2" in html and "<svg" in html
+    street = client.get(f"/scores/street/{world.streets[0].id}?month={MONTH}").get_data(as_text=True)
+    assert "社区1" in street
+    community = client.get(f"/scores/community/{world.communities[0].id}?month={MONTH}").get_data(as_text=True)
+    assert world.compounds[0].name in community and "56.88" not in community and "59.51" in community
+    compound = client.get(f"/scores/compound/{world.compounds[0].id}?month={MONTH}").get_data(as_text=True)
+    assert "59.51" in compound and "8500 / 10000" in compound
+    card = session.scalars(service.scoped_cards(session, world.user(session, "admin"), MONTH)
+                           .where(service.Scorecard.compound_id == world.compounds[0].id)).one()
+    records = client.get(f"/scores/card/{card.id}/spot_checks").get_data(as_text=True)
+    assert "0 / 0" in records or "0.00" in records
+    assert client.get(f"/scores/card/{card.id}/no_such_line").status_code == 404
+
+
+def test_a_street_office_board_shows_only_its_own_compounds(session, world, figures, login):
+    setup_month(session, world, figures)
+    client = login(world.user(session, "street"))
+    assert client.get("/scores/").headers["Location"].endswith(f"/scores/street/{world.streets[0].id}")
+    other = client.get(f"/scores/street/{world.streets[1].id}?month={MONTH}")
+    assert other.status_code == 404
+    district = client.get(f"/scores/district/{world.district.id}?month={MONTH}").get_data(as_text=True)
+    assert "街道1" in district and "街道2" not in district
+    assert client.get(f"/scores/compound/{world.compounds[1].id}?month={MONTH}").status_code == 404
+
+
+def test_spot_check_form_on_a_phone(session, world, login):
+    client = login(world.user(session, "community"))
+    url = f"/scores/compound/{world.compounds[0].id}/spot-check"
+    assert client.get(url).status_code == 200
+    data = {"checked_on": "2026-10-15", "note": "抽查"}
+    for key, score in SPOT.items():
+        data[f"{key}-score"] = str(score)
+        data[f"{key}-note"] = ""
+    data["fire_lanes-photos"] = [(io.BytesIO(b"\x89PNG\r\n"), "lane.png", "image/png")]
+    response = client.post(url, data=data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    bad = dict(data, **{"cleaning-score": "12"})
+    bad.pop("fire_lanes-photos")
+    response = client.post(url, data=bad)
+    assert response.status_code == 200 and "error" in response.get_data(as_text=True)
+
+
+def test_pdfs_and_the_rewards_sheet(session, world, figures, login):
+    setup_month(session, world, figures)
+    bureau = world.user(session, "bureau")
+    for index, street in enumerate(world.streets):
+        service.publish_month(session, world.user(session, "street", index), street.id, MONTH)
+    rewards.set_fund(session, bureau, world.district.id, "2026-H2", 10_000_00)
+    session.commit()
+    client = login(bureau)
+    assert client.post(f"/scores/lists/{world.district.id}?month={MONTH}").status_code == 302
+    for url in (f"/scores/district/{world.district.id}?month={MONTH}&format=pdf",
+                f"/scores/lists/{world.district.id}?month={MONTH}&format=pdf",
+                f"/scores/rewards/{world.district.id}?half=2026-H2&format=pdf",
+                f"/scores/compound/{world.compounds[0].id}/dossier.pdf?month={MONTH}"):
+        response = client.get(url)
+        assert response.status_code == 200 and response.data.startswith(b"%PDF"), url
+    sheet = client.get(f"/scores/rewards/{world.district.id}?half=2026-H2&format=xlsx")
+    rows = list(load_workbook(io.BytesIO(sheet.data)).active.values)
+    # only the second compound (100 points) earns its 15,000; scaled down to the 10,000 fund
+    assert rows[-1][-2:] == ("15000.00", "10000.00")
