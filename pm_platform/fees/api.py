@@ -1,0 +1,119 @@
+"""Fees over the JSON API. Paths and fields are a contract for outside clients."""
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from pm_platform.api.auth import public
+from pm_platform.core import clock
+from pm_platform.extensions import db
+from pm_platform.fees import payments, service
+from pm_platform.fees.schemas import (
+    ArrearsArgsSchema, ArrearsSchema, BillingRunSchema, BillSchema, CallbackResultSchema, CollectionRateSchema,
+    FeeItemInSchema, FeeItemSchema, FeeRateInSchema, FeeRateSchema, PaymentInSchema, PaymentSchema,
+    PeriodArgsSchema, ReceiptCheckSchema, VerifyArgsSchema,
+)
+
+blp = Blueprint("fees_api", __name__, description="Property fees: items, billing, payments, receipts, arrears")
+
+
+@blp.get("/compounds/<int:compound_id>/fee-items")
+@blp.response(200, FeeItemSchema(many=True))
+def list_fee_items(compound_id: int):
+    return service.list_fee_items(db.session, current_user, compound_id)
+
+
+@blp.post("/compounds/<int:compound_id>/fee-items")
+@blp.arguments(FeeItemInSchema)
+@blp.response(201, FeeItemSchema)
+def create_fee_item(data, compound_id: int):
+    item = service.create_fee_item(db.session, current_user, compound_id, **data)
+    db.session.commit()
+    return item
+
+
+@blp.post("/fee-items/<int:fee_item_id>/rates")
+@blp.arguments(FeeRateInSchema)
+@blp.response(201, FeeRateSchema)
+def set_fee_rate(data, fee_item_id: int):
+    """A new rate from a period on; bills already issued keep their amounts."""
+    rate = service.set_fee_rate(db.session, current_user, fee_item_id, data["rate_fen"], data["from_period"])
+    db.session.commit()
+    return rate
+
+
+@blp.post("/compounds/<int:compound_id>/billing-runs")
+@blp.arguments(PeriodArgsSchema)
+@blp.response(202, BillingRunSchema)
+def start_billing_run(data, compound_id: int):
+    """Queue a billing run; with no Redis it runs at once and the answer has its counts."""
+    run = service.start_billing_run(db.session, current_user, "compound", compound_id, data["period"])
+    db.session.commit()
+    return run
+
+
+@blp.get("/billing-runs/<int:run_id>")
+@blp.response(200, BillingRunSchema)
+def get_billing_run(run_id: int):
+    return service.get_billing_run(db.session, current_user, run_id)
+
+
+@blp.get("/units/<int:unit_id>/bills")
+@blp.response(200, BillSchema(many=True))
+def unit_bills(unit_id: int):
+    unit = service.get_unit(db.session, current_user, unit_id)
+    return service.unit_bills(db.session, unit.id)
+
+
+@blp.post("/payments")
+@blp.arguments(PaymentInSchema)
+@blp.response(201, PaymentSchema)
+def record_payment(data):
+    """A clerk's cash, bank or POS payment, allocated to the oldest bills first; money beyond
+    what is owed is kept as prepayment credit. The same bank/POS reference twice returns the
+    first payment."""
+    payment = service.record_payment(db.session, current_user, data["unit_id"], data["amount_fen"], data["channel"],
+                                     data["reference"], data["bill_ids"])
+    db.session.commit()
+    return payment
+
+
+@blp.post("/payments/callbacks/<provider>")
+@public
+@blp.response(200, CallbackResultSchema)
+def payment_callback(provider: str):
+    """A payment provider's signed notice (sandbox: HMAC-SHA256 of timestamp + "." + raw body)."""
+    order = payments.handle_callback(db.session, provider, request.headers, request.get_data())
+    db.session.commit()
+    return {"order_no": order.order_no, "status": order.status}
+
+
+@blp.get("/receipts/<number>/verify")
+@public
+@blp.arguments(VerifyArgsSchema, location="query")
+@blp.response(200, ReceiptCheckSchema)
+def verify_receipt(args, number: str):
+    """Anyone holding a receipt may check it: compound, amount and date, no personal data."""
+    return service.verify_receipt(db.session, number, args["code"])
+
+
+@blp.get("/compounds/<int:compound_id>/arrears")
+@blp.arguments(ArrearsArgsSchema, location="query")
+@blp.response(200, ArrearsSchema)
+def arrears(args, compound_id: int):
+    return service.arrears_aging(db.session, current_user, compound_id, args["as_of"] or clock.local_today())
+
+
+@blp.get("/compounds/<int:compound_id>/collection-rate")
+@blp.arguments(PeriodArgsSchema, location="query")
+@blp.response(200, CollectionRateSchema)
+def collection_rate(args, compound_id: int):
+    from pm_platform.places import scope
+
+    scope.get_compound(db.session, current_user, compound_id, roles=service.READ_ROLES)
+    month = service.collection_figures(db.session, [compound_id], args["period"])[compound_id]
+    ytd = service.collection_figures_ytd(db.session, [compound_id], args["period"])[compound_id]
+    return {"compound_id": compound_id, "period": args["period"], "billed_fen": month.billed_fen,
+            "paid_fen": month.paid_fen, "rate": month.rate, "ytd_billed_fen": ytd.billed_fen,
+            "ytd_paid_fen": ytd.paid_fen, "ytd_rate": ytd.rate}

@@ -1,0 +1,216 @@
+"""Online payments through a payment provider, for any purpose (property fees, parking exits …).
+
+A domain creates a `PaymentOrder` for what is to be paid and registers a handler for its
+purpose; the provider's signed callback (POST /api/v1/payments/callbacks/{provider}) marks
+the order paid and calls the handler once, in the same transaction. Every callback is
+checked: signature, timestamp window, amount and currency. The same callback twice, or the
+same provider transaction id twice, changes nothing the second time.
+
+    order = create_payment_order(session, actor, purpose="parking.exit", reference_id=session_id,
+                                 compound_id=cid, amount_fen=500, description="停车费")
+    register_purpose_handler("parking.exit", lambda session, order: ...)
+
+The "sandbox" provider stands in for a real one (WeChat Pay, Alipay, UnionPay) in development
+and tests: `sign_sandbox_callback` signs a callback the way the provider would, and
+`complete_sandbox_payment` plays the provider paying an order.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from pm_platform.core import audit, clock
+from pm_platform.core.errors import Conflict, NotFound, Unauthorized, ValidationError
+from pm_platform.core.models import User
+from pm_platform.db import Base, CreatedAt, Fen, intpk
+
+ORDER_STATUSES = ("pending", "paid", "failed")
+CURRENCY = "CNY"
+CALLBACK_WINDOW_SECONDS = 300  # a callback older (or further ahead) than this is refused
+SIGNATURE_HEADER = "X-Sandbox-Signature"
+TIMESTAMP_HEADER = "X-Sandbox-Timestamp"
+
+
+class PaymentOrder(Base):
+    """Something to be paid online: what for (purpose + reference_id), how much, and the
+    provider's transaction once paid."""
+
+    __tablename__ = "payment_orders"
+    __table_args__ = (
+        UniqueConstraint("provider", "external_txn_id"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("status IN ('pending', 'paid', 'failed')", name="status"),
+    )
+
+    id: Mapped[intpk]
+    order_no: Mapped[str] = mapped_column(String(40), unique=True)
+    purpose: Mapped[str] = mapped_column(String(50))
+    reference_id: Mapped[int]
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"), index=True)
+    amount_fen: Mapped[Fen]
+    currency: Mapped[str] = mapped_column(String(3), default=CURRENCY)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    provider: Mapped[str] = mapped_column(String(30))
+    external_txn_id: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[CreatedAt]
+    paid_at: Mapped[dt.datetime | None]
+
+
+Handler = Callable[[Session, PaymentOrder], object]
+_handlers: dict[str, Handler] = {}
+
+
+def register_purpose_handler(purpose: str, handler: Handler) -> None:
+    """`handler(session, order)` runs once per paid order of this purpose, inside the callback's
+    transaction (so a failing handler leaves the order unpaid, and the provider retries)."""
+    _handlers[purpose] = handler
+
+
+def create_payment_order(session: Session, actor: User | None, *, purpose: str, reference_id: int,
+                         compound_id: int, amount_fen: int, description: str) -> PaymentOrder:
+    """A pending order; the caller has checked that `actor` may pay for `reference_id`."""
+    if purpose not in _handlers:
+        raise ValidationError(f"no handler for payment purpose {purpose!r}", "purpose")
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        raise ValidationError("amount must be a positive number of fen", "amount_fen")
+    order = PaymentOrder(
+        order_no=f"PO{clock.now_utc():%Y%m%d%H%M%S}{secrets.token_hex(5).upper()}", purpose=purpose,
+        reference_id=reference_id, compound_id=compound_id, amount_fen=amount_fen, currency=CURRENCY,
+        description=(description or "")[:200], status="pending", provider=default_provider(),
+        created_by=actor.id if actor else None,
+    )
+    session.add(order)
+    session.flush()
+    return order
+
+
+def default_provider() -> str:
+    return current_app.config.get("PAYMENT_PROVIDER", "sandbox")
+
+
+def get_order(session: Session, order_no: str) -> PaymentOrder:
+    order = session.scalar(select(PaymentOrder).where(PaymentOrder.order_no == order_no))
+    if order is None:
+        raise NotFound(f"payment order {order_no} not found")
+    return order
+
+
+# --- callbacks ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CallbackData:
+    """What a verified callback says happened."""
+
+    order_no: str
+    txn_id: str
+    amount_fen: int
+    currency: str
+    status: str  # "paid" or "failed"
+
+
+class SandboxProvider:
+    """Signs HMAC-SHA256 over `timestamp + "." + raw body`, hex, in X-Sandbox-Signature."""
+
+    name = "sandbox"
+
+    @staticmethod
+    def secret() -> bytes:
+        configured = current_app.config.get("PAYMENT_SANDBOX_SECRET")
+        if configured:
+            return configured.encode()
+        # derived, so that a deployment without the setting still has a secret nobody knows
+        return hmac.new(current_app.config["SECRET_KEY"].encode(), b"payment-sandbox", hashlib.sha256).digest()
+
+    @classmethod
+    def signature(cls, timestamp: str, raw_body: bytes) -> str:
+        return hmac.new(cls.secret(), timestamp.encode() + b"." + raw_body, hashlib.sha256).hexdigest()
+
+    @classmethod
+    def verify(cls, headers, raw_body: bytes, now: dt.datetime) -> CallbackData:
+        timestamp = headers.get(TIMESTAMP_HEADER, "")
+        signature = headers.get(SIGNATURE_HEADER, "")
+        if not timestamp.isdigit() or not signature:
+            raise Unauthorized(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER}", code="bad_signature")
+        if not hmac.compare_digest(cls.signature(timestamp, raw_body), signature):
+            raise Unauthorized("the callback's signature does not match", code="bad_signature")
+        if abs(now.timestamp() - int(timestamp)) > CALLBACK_WINDOW_SECONDS:
+            raise Unauthorized("the callback's timestamp is outside the allowed window", code="stale_callback")
+        try:
+            body = json.loads(raw_body)
+            data = CallbackData(order_no=str(body["order_no"]), txn_id=str(body["txn_id"]),
+                                amount_fen=body["amount_fen"], currency=str(body["currency"]),
+                                status=str(body.get("status", "paid")))
+        except (ValueError, KeyError, TypeError):
+            raise ValidationError("the callback body is not a valid payment notice", "body") from None
+        if not data.txn_id or not isinstance(data.amount_fen, int) or data.status not in ("paid", "failed"):
+            raise ValidationError("the callback body is not a valid payment notice", "body")
+        return data
+
+
+PROVIDERS = {SandboxProvider.name: SandboxProvider}
+
+
+def sign_sandbox_callback(payload: dict, timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
+    """(raw body, headers) of a callback as the sandbox provider would send it."""
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    stamp = str(int(clock.now_utc().timestamp()) if timestamp is None else timestamp)
+    return raw, {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: SandboxProvider.signature(stamp, raw),
+                 "Content-Type": "application/json"}
+
+
+def handle_callback(session: Session, provider: str, headers, raw_body: bytes) -> PaymentOrder:
+    """Verify a provider's callback and apply it once. Raises a DomainError for a callback that
+    must not be trusted or does not match its order; nothing is written then."""
+    verifier = PROVIDERS.get(provider)
+    if verifier is None:
+        raise NotFound(f"unknown payment provider {provider!r}")
+    data = verifier.verify(headers, raw_body, clock.now_utc())
+    query = select(PaymentOrder).where(PaymentOrder.order_no == data.order_no, PaymentOrder.provider == provider)
+    order = session.scalar(query.with_for_update())  # two deliveries at once: the second waits
+    if order is None:
+        raise NotFound(f"payment order {data.order_no} not found", "order_no")
+    if data.currency != order.currency:
+        raise ValidationError(f"currency {data.currency} does not match the order's {order.currency}", "currency")
+    if data.amount_fen != order.amount_fen:
+        raise ValidationError(f"amount {data.amount_fen} does not match the order's {order.amount_fen}", "amount_fen")
+    if order.status == "paid":
+        if order.external_txn_id == data.txn_id:
+            return order  # the same notice again: already applied
+        raise Conflict(f"order {order.order_no} was already paid by another transaction", "txn_id")
+    if data.status == "failed":
+        order.status = "failed"
+        session.flush()
+        return order
+    if session.scalar(select(PaymentOrder.id).where(PaymentOrder.provider == provider,
+                                                    PaymentOrder.external_txn_id == data.txn_id)):
+        raise Conflict(f"transaction {data.txn_id} already paid another order", "txn_id")
+    order.status, order.external_txn_id, order.paid_at = "paid", data.txn_id, clock.now_utc()
+    session.flush()
+    audit.record(session, None, "payment_order.paid", "payment_order", order.id,
+                 {"order_no": order.order_no, "provider": provider, "txn_id": data.txn_id,
+                  "amount_fen": order.amount_fen, "purpose": order.purpose})
+    handler = _handlers.get(order.purpose)
+    if handler is None:
+        raise ValidationError(f"no handler for payment purpose {order.purpose!r}", "purpose")
+    handler(session, order)
+    return order
+
+
+def complete_sandbox_payment(session: Session, order_no: str) -> PaymentOrder:
+    """The sandbox provider paying an order: a signed callback through the real path."""
+    order = get_order(session, order_no)
+    raw, headers = sign_sandbox_callback({"order_no": order.order_no, "txn_id": f"SBX{secrets.token_hex(8)}",
+                                          "amount_fen": order.amount_fen, "currency": order.currency,
+                                          "status": "paid"})
+    return handle_callback(session, SandboxProvider.name, headers, raw)
