@@ -11,6 +11,7 @@ import os
 
 import flask_migrate
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from pm_platform import create_app
@@ -73,6 +74,8 @@ def login(client, session):
         with client.session_transaction() as flask_session:
             flask_session["_user_id"] = str(user.id)
             flask_session["_fresh"] = True
+        # requests share the test's app context, hence its `g`: forget the user a previous request loaded
+        g.pop("_login_user", None)
         return client
     return _login
 

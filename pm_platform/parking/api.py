@@ -1,0 +1,59 @@
+"""Parking over the JSON API: lots for managers, events for gates."""
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from pm_platform.api.auth import current_device, device_only
+from pm_platform.core import clock
+from pm_platform.core.errors import Conflict, ValidationError
+from pm_platform.extensions import db
+from pm_platform.parking import service, tariffs
+from pm_platform.parking.schemas import GateAnswerSchema, GateEventInSchema, ParkingLotInSchema, ParkingLotSchema
+from pm_platform.places import scope
+
+blp = Blueprint("parking_api", __name__, description="Parking lots and gate events")
+
+
+def _lot_body(lot) -> dict:
+    tariff = service.tariff_for(db.session, lot.id, "temporary", clock.now_utc())
+    return {"id": lot.id, "compound_id": lot.compound_id, "name": lot.name, "capacity": lot.capacity,
+            "tariff": tariffs.tariff_to_dict(tariff)}
+
+
+@blp.post("/compounds/<int:compound_id>/parking-lots")
+@blp.arguments(ParkingLotInSchema)
+@blp.response(201, ParkingLotSchema)
+def create_parking_lot(data, compound_id: int):
+    lot = service.create_lot(db.session, current_user, compound_id, data["name"], data["capacity"], data["tariff"])
+    db.session.commit()
+    return _lot_body(lot)
+
+
+@blp.get("/compounds/<int:compound_id>/parking-lots")
+@blp.response(200, ParkingLotSchema(many=True))
+def list_parking_lots(compound_id: int):
+    scope.get_compound(db.session, current_user, compound_id, roles=service.VIEWER_ROLES)
+    return [_lot_body(lot) for lot in service.list_lots(db.session, current_user) if lot.compound_id == compound_id]
+
+
+@blp.post("/parking/gate-events")
+@blp.arguments(GateEventInSchema)
+@blp.response(200, GateAnswerSchema)
+@blp.alt_response(401, description="unknown or revoked device key")
+@blp.alt_response(403, description="the device belongs to another compound")
+@blp.alt_response(409, description="out of order: earlier than this plate's last event (kept on record)")
+@blp.alt_response(422, description="bad plate or a time in the future (kept on record)")
+@device_only
+def post_gate_event(data):
+    at = service.parse_event_time(data["at"])
+    answer = service.record_gate_event(db.session, current_device(), event_id=data["event_id"], lot_id=data["lot_id"],
+                                       plate=data["plate"], direction=data["direction"], at=at)
+    db.session.commit()  # rejected events are kept too
+    event = answer.event
+    if event.outcome == "rejected":
+        error = Conflict if event.error_code == "out_of_order" else ValidationError
+        field = {"bad_plate": "plate", "future_time": "at"}.get(event.error_code, "at")
+        raise error(event.message, field, code=event.error_code)
+    return {"event_id": event.event_id, "outcome": event.outcome, "plate": event.plate, "session_id": event.session_id,
+            "fee_fen": event.fee_fen, "open": event.is_open, "message": event.message, "duplicate": answer.duplicate}

@@ -1,0 +1,431 @@
+"""Parking rules: lots and tariffs, vehicles and passes, gate events, sessions, anomalies."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pm_platform.core import audit, clock
+from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from pm_platform.core.models import User
+from pm_platform.parking import tariffs
+from pm_platform.parking.models import (
+    CAR_TYPES, LIST_KINDS, PASS_CHANNELS, SPACE_KINDS, GateEvent, ParkingAnomaly, ParkingCoupon, ParkingLot,
+    ParkingPass, ParkingSession, ParkingSpace, ParkingTariff, PlateListEntry, Vehicle,
+)
+from pm_platform.places import scope
+from pm_platform.places.models import Device, Unit
+
+MANAGER_ROLES = frozenset({"admin", "firm_manager"})
+VIEWER_ROLES = MANAGER_ROLES | {"firm_staff", "community", "street", "bureau", "committee"}
+CLOCK_SKEW = dt.timedelta(minutes=5)       # a gate clock may run this far ahead of ours
+EXIT_GRACE = dt.timedelta(minutes=15)      # after paying, the plate may be read again at the gate
+
+# --- plates -----------------------------------------------------------------
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_L = "A-HJ-NP-Z"  # letters on plates: no I, no O
+_PLATE = re.compile(
+    rf"^[{PROVINCES}][{_L}]("
+    rf"[{_L}0-9]{{4}}[{_L}0-9挂学警港澳]"           # ordinary 7-character plate
+    rf"|[DF][{_L}0-9][0-9]{{4}}"                    # new energy, small car (8 characters)
+    rf"|[0-9]{{5}}[DF]"                             # new energy, large car (8 characters)
+    rf")$"
+)
+_SEPARATORS = re.compile(r"[\s·•・.\-]+")
+
+
+def normalise_plate(raw: str) -> str:
+    """京a·12345 → 京A12345; ValidationError when it is not a mainland plate."""
+    plate = _SEPARATORS.sub("", str(raw or "")).upper()
+    if not _PLATE.match(plate):
+        raise ValidationError(f"{raw!r} is not a mainland licence plate", "plate", code="bad_plate")
+    return plate
+
+
+# --- lots and tariffs ---------------------------------------------------------
+
+def create_lot(session: Session, actor: User, compound_id: int, name: str, capacity: int, tariff: dict) -> ParkingLot:
+    scope.get_compound(session, actor, compound_id, roles=MANAGER_ROLES)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationError("name must be 1–100 characters", "name")
+    if not isinstance(capacity, int) or capacity < 0:
+        raise ValidationError("capacity must be a non-negative integer", "capacity")
+    parsed = tariffs.tariff_from_dict(tariff)
+    if session.scalar(select(ParkingLot.id).where(ParkingLot.compound_id == compound_id, ParkingLot.name == name)):
+        raise Conflict(f"a lot named {name!r} exists in this compound", "name")
+    lot = ParkingLot(compound_id=compound_id, name=name, capacity=capacity)
+    session.add(lot)
+    session.flush()
+    # the first tariff also covers stays that began before the lot was registered
+    session.add(ParkingTariff(lot_id=lot.id, car_type="temporary", params=json.dumps(tariffs.tariff_to_dict(parsed)),
+                              effective_from=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)))
+    session.flush()
+    audit.record(session, actor, "parking.lot_created", "parking_lot", lot.id,
+                 {"name": name, "capacity": capacity, "tariff": tariffs.tariff_to_dict(parsed)})
+    return lot
+
+
+def get_lot(session: Session, actor: User, lot_id: int, roles=VIEWER_ROLES) -> ParkingLot:
+    lot = session.get(ParkingLot, lot_id)
+    if lot is None:
+        raise NotFound(f"parking lot {lot_id} not found")
+    scope.get_compound(session, actor, lot.compound_id, roles=roles)
+    return lot
+
+
+def list_lots(session: Session, actor: User) -> list[ParkingLot]:
+    return list(session.scalars(select(ParkingLot).where(
+        ParkingLot.compound_id.in_(scope.compound_ids(session, actor, VIEWER_ROLES))).order_by(ParkingLot.id)))
+
+
+def set_tariff(session: Session, actor: User, lot_id: int, car_type: str, tariff: dict,
+               effective_from: dt.datetime | None = None) -> ParkingTariff:
+    """A new tariff applies to stays that begin at or after `effective_from` (default: now)."""
+    lot = get_lot(session, actor, lot_id, roles=MANAGER_ROLES)
+    if car_type not in CAR_TYPES:
+        raise ValidationError(f"car_type must be one of {', '.join(CAR_TYPES)}", "car_type")
+    parsed = tariffs.tariff_from_dict(tariff)
+    row = ParkingTariff(lot_id=lot.id, car_type=car_type, params=json.dumps(tariffs.tariff_to_dict(parsed)),
+                        effective_from=clock.as_utc(effective_from or clock.now_utc()))
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "parking.tariff_set", "parking_lot", lot.id,
+                 {"car_type": car_type, "tariff": tariffs.tariff_to_dict(parsed), "from": row.effective_from.isoformat()})
+    return row
+
+
+def tariff_for(session: Session, lot_id: int, car_type: str, at: dt.datetime) -> tariffs.Tariff:
+    """The tariff in force for a stay beginning at `at`: the car type's own, else the temporary one."""
+    for kind in dict.fromkeys((car_type, "temporary")):
+        row = session.scalar(select(ParkingTariff).where(
+            ParkingTariff.lot_id == lot_id, ParkingTariff.car_type == kind,
+            ParkingTariff.effective_from <= clock.as_utc(at)).order_by(ParkingTariff.effective_from.desc()).limit(1))
+        if row is not None:
+            return tariffs.tariff_from_dict(json.loads(row.params))
+    raise NotFound(f"lot {lot_id} has no tariff")
+
+
+# --- spaces, vehicles, passes, lists, coupons -----------------------------------
+
+def add_space(session: Session, actor: User, lot_id: int, code: str, kind: str, unit_id: int | None = None) -> ParkingSpace:
+    lot = get_lot(session, actor, lot_id, roles=MANAGER_ROLES)
+    if kind not in SPACE_KINDS:
+        raise ValidationError(f"kind must be one of {', '.join(SPACE_KINDS)}", "kind")
+    if unit_id is not None and _unit_compound(session, unit_id) != lot.compound_id:
+        raise ValidationError("the unit is not in this lot's compound", "unit_id")
+    space = ParkingSpace(lot_id=lot.id, code=code.strip(), kind=kind, unit_id=unit_id)
+    session.add(space)
+    session.flush()
+    return space
+
+
+def _unit_compound(session: Session, unit_id: int) -> int | None:
+    return session.scalar(select(Unit.compound_id).where(Unit.id == unit_id))
+
+
+def register_vehicle(session: Session, actor: User, compound_id: int, plate: str, car_type: str,
+                     unit_id: int | None = None) -> Vehicle:
+    scope.get_compound(session, actor, compound_id, roles=MANAGER_ROLES)
+    plate = normalise_plate(plate)
+    if car_type not in CAR_TYPES:
+        raise ValidationError(f"car_type must be one of {', '.join(CAR_TYPES)}", "car_type")
+    if unit_id is not None and _unit_compound(session, unit_id) != compound_id:
+        raise ValidationError("the unit is not in this compound", "unit_id")
+    if session.scalar(select(Vehicle.id).where(Vehicle.compound_id == compound_id, Vehicle.plate == plate)):
+        raise Conflict(f"{plate} is already registered here", "plate")
+    vehicle = Vehicle(compound_id=compound_id, plate=plate, car_type=car_type, unit_id=unit_id)
+    session.add(vehicle)
+    session.flush()
+    return vehicle
+
+
+def sell_pass(session: Session, actor: User, vehicle_id: int, lot_id: int, valid_from: dt.date, valid_to: dt.date,
+              price_fen: int, channel: str = "office") -> ParkingPass:
+    lot = get_lot(session, actor, lot_id, roles=MANAGER_ROLES)
+    vehicle = session.get(Vehicle, vehicle_id)
+    if vehicle is None or vehicle.compound_id != lot.compound_id:
+        raise NotFound(f"vehicle {vehicle_id} not found", "vehicle_id")
+    if valid_to < valid_from:
+        raise ValidationError("valid_to must not be before valid_from", "valid_to")
+    if price_fen < 0:
+        raise ValidationError("price must not be negative", "price_fen")
+    if channel not in PASS_CHANNELS:
+        raise ValidationError(f"channel must be one of {', '.join(PASS_CHANNELS)}", "channel")
+    item = ParkingPass(vehicle_id=vehicle.id, lot_id=lot.id, valid_from=valid_from, valid_to=valid_to,
+                       price_fen=price_fen, channel=channel)
+    session.add(item)
+    session.flush()
+    audit.record(session, actor, "parking.pass_sold", "parking_pass", item.id,
+                 {"plate": vehicle.plate, "from": valid_from, "to": valid_to, "price_fen": price_fen, "channel": channel})
+    return item
+
+
+def set_plate_list(session: Session, actor: User, compound_id: int, plate: str, kind: str, reason: str = "") -> PlateListEntry:
+    scope.get_compound(session, actor, compound_id, roles=MANAGER_ROLES)
+    plate = normalise_plate(plate)
+    if kind not in LIST_KINDS:
+        raise ValidationError(f"kind must be one of {', '.join(LIST_KINDS)}", "kind")
+    entry = session.scalar(select(PlateListEntry).where(PlateListEntry.compound_id == compound_id,
+                                                        PlateListEntry.plate == plate))
+    if entry is None:
+        entry = PlateListEntry(compound_id=compound_id, plate=plate, kind=kind)
+        session.add(entry)
+    entry.kind, entry.reason = kind, reason[:200]
+    session.flush()
+    return entry
+
+
+def issue_coupon(session: Session, actor: User, lot_id: int, plate: str, issuer: str, *, free_minutes: int = 0,
+                 amount_off_fen: int = 0) -> ParkingCoupon:
+    """A merchant's or the office's coupon for a plate; the next exit on the lot uses it."""
+    lot = get_lot(session, actor, lot_id, roles=MANAGER_ROLES | {"firm_staff"})
+    if free_minutes < 0 or amount_off_fen < 0 or not (free_minutes or amount_off_fen):
+        raise ValidationError("a coupon gives free minutes or an amount off", "free_minutes")
+    coupon = ParkingCoupon(lot_id=lot.id, plate=normalise_plate(plate), issuer=issuer.strip()[:100] or "office",
+                           free_minutes=free_minutes, amount_off_fen=amount_off_fen, created_by_id=actor.id)
+    session.add(coupon)
+    session.flush()
+    audit.record(session, actor, "parking.coupon_issued", "parking_coupon", coupon.id,
+                 {"plate": coupon.plate, "free_minutes": free_minutes, "amount_off_fen": amount_off_fen})
+    return coupon
+
+
+# --- what a stay costs -------------------------------------------------------------
+
+def pass_cover_until(session: Session, vehicle_id: int, lot_id: int, at: dt.datetime) -> dt.datetime | None:
+    """The end of the pass cover valid at `at` (back-to-back passes join up), or None."""
+    day = clock.to_local(at).date()
+    passes = session.execute(select(ParkingPass.valid_from, ParkingPass.valid_to).where(
+        ParkingPass.vehicle_id == vehicle_id, ParkingPass.lot_id == lot_id, ParkingPass.valid_to >= day
+    ).order_by(ParkingPass.valid_from)).all()
+    end = None
+    for valid_from, valid_to in passes:
+        if (end is None and valid_from <= day) or (end is not None and valid_from <= end):
+            end = max(end or valid_to, valid_to + dt.timedelta(days=1))
+    return clock.local_midnight_utc(end) if end else None
+
+
+def stay_charge(session: Session, lot: ParkingLot, plate: str, entered_at: dt.datetime, exited_at: dt.datetime,
+                coupons: tuple[tariffs.Coupon, ...] = ()) -> int:
+    """The fee for a plate's stay on a lot, by who the vehicle is."""
+    listed = session.scalar(select(PlateListEntry.kind).where(PlateListEntry.compound_id == lot.compound_id,
+                                                             PlateListEntry.plate == plate))
+    if listed == "white":
+        return 0
+    vehicle = session.scalar(select(Vehicle).where(Vehicle.compound_id == lot.compound_id, Vehicle.plate == plate))
+    car_type = vehicle.car_type if vehicle else "temporary"
+    if car_type == "internal":
+        return 0
+    own_space = car_type == "own_space" and vehicle.unit_id is not None and session.scalar(
+        select(ParkingSpace.id).where(ParkingSpace.lot_id == lot.id, ParkingSpace.unit_id == vehicle.unit_id,
+                                      ParkingSpace.kind == "owned").limit(1)) is not None
+    pass_until = pass_cover_until(session, vehicle.id, lot.id, entered_at) if vehicle else None
+    # a pass holder's uncovered time is charged at the temporary tariff
+    tariff_type = "temporary" if car_type == "monthly" else car_type
+    start = max(entered_at, pass_until) if pass_until else entered_at
+    tariff = tariff_for(session, lot.id, tariff_type, start)
+    return tariffs.stay_fee(tariff, entered_at, exited_at, pass_until=pass_until, own_space=own_space,
+                            coupons=coupons)
+
+
+def anomaly_charge(session: Session, lot: ParkingLot, plate: str, at: dt.datetime) -> int:
+    """The defined charge for an exit nobody saw enter: what 24 hours up to the exit cost."""
+    return stay_charge(session, lot, plate, at - tariffs.BLOCK, at)
+
+
+# --- gate events ----------------------------------------------------------------------
+
+@dataclass
+class GateAnswer:
+    event: GateEvent
+    duplicate: bool
+
+
+def parse_event_time(value) -> dt.datetime:
+    """ISO 8601; a time without an offset is Shanghai wall-clock time."""
+    try:
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"at must be an ISO 8601 time, not {value!r}", "at") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=clock.SHANGHAI)
+    return clock.as_utc(moment)
+
+
+def record_gate_event(session: Session, device: Device, *, event_id: str, lot_id: int, plate: str, direction: str,
+                      at: dt.datetime, now: dt.datetime | None = None) -> GateAnswer:
+    """Take one gate event. The same (device, event_id) again returns the first answer.
+
+    Bad plates, times in the future and out-of-order events are kept with outcome
+    "rejected"; exits with no entry and second entries are kept as anomalies with a charge.
+    """
+    previous = session.scalar(select(GateEvent).where(GateEvent.device_id == device.id, GateEvent.event_id == event_id))
+    if previous is not None:
+        return GateAnswer(previous, True)
+    lot = session.get(ParkingLot, lot_id)
+    if lot is None:
+        raise NotFound(f"parking lot {lot_id} not found", "lot_id")
+    if device.kind != "gate" or lot.compound_id != device.compound_id:
+        raise PermissionDenied("this device may not post events for this lot", "lot_id")
+    now = now or clock.now_utc()
+    event = GateEvent(device_id=device.id, event_id=event_id, lot_id=lot.id, plate_raw=str(plate)[:40],
+                      direction=direction, at=clock.as_utc(at), outcome="accepted")
+    try:
+        nested = session.begin_nested()
+        session.add(event)
+        session.flush()
+        _decide(session, lot, event, now)
+        nested.commit()
+    except IntegrityError:  # the same event arrived twice at once: the first one stands
+        nested.rollback()
+        first = session.scalar(select(GateEvent).where(GateEvent.device_id == device.id, GateEvent.event_id == event_id))
+        if first is None:
+            raise
+        return GateAnswer(first, True)
+    return GateAnswer(event, False)
+
+
+def _reject(event: GateEvent, code: str, message: str) -> None:
+    event.outcome, event.error_code, event.message, event.is_open = "rejected", code, message, False
+
+
+def _anomaly(session: Session, lot: ParkingLot, event: GateEvent, kind: str, charge: int,
+             stay: ParkingSession | None, note: str) -> None:
+    session.add(ParkingAnomaly(lot_id=lot.id, kind=kind, plate=event.plate or event.plate_raw, gate_event_id=event.id,
+                               session_id=stay.id if stay else None, charge_fen=charge, note=note, at=event.at))
+
+
+def _decide(session: Session, lot: ParkingLot, event: GateEvent, now: dt.datetime) -> None:
+    try:
+        event.plate = normalise_plate(event.plate_raw)
+    except ValidationError as exc:
+        _reject(event, "bad_plate", exc.message)
+        _anomaly(session, lot, event, "bad_plate", 0, None, exc.message)
+        return
+    if event.at > now + CLOCK_SKEW:
+        _reject(event, "future_time", f"at {event.at.isoformat()} is in the future (server time {now.isoformat()})")
+        _anomaly(session, lot, event, "future_time", 0, None, event.message)
+        return
+    latest = session.scalar(select(ParkingSession).where(
+        ParkingSession.lot_id == lot.id, ParkingSession.plate == event.plate).order_by(ParkingSession.id.desc()).limit(1))
+    last_seen = None if latest is None else clock.as_utc(latest.exited_at or latest.entered_at)
+    if last_seen is not None and event.at < last_seen:
+        _reject(event, "out_of_order", f"{event.direction} at {event.at.isoformat()} is before this plate's "
+                                       f"last event at {last_seen.isoformat()}")
+        _anomaly(session, lot, event, "out_of_order", 0, latest, event.message)
+        return
+    if event.direction == "in":
+        _enter(session, lot, event, latest)
+    else:
+        _exit(session, lot, event, latest)
+
+
+def _is_exit_retry(latest: ParkingSession, event: GateEvent) -> bool:
+    return event.direction == "out" and latest.status != "open" and latest.exited_at is not None
+
+
+def _enter(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingSession | None) -> None:
+    listed = session.scalar(select(PlateListEntry.kind).where(PlateListEntry.compound_id == lot.compound_id,
+                                                             PlateListEntry.plate == event.plate))
+    if listed == "black":
+        event.is_open, event.message = False, "black-listed plate"
+        return
+    if latest is not None and latest.status == "open":
+        # the exit was never seen: the earlier stay ends here and carries its fee as a charge
+        charge = stay_charge(session, lot, event.plate, clock.as_utc(latest.entered_at), event.at)
+        latest.status, latest.exited_at, latest.fee_fen = "anomaly", event.at, charge
+        event.outcome = "anomaly"
+        _anomaly(session, lot, event, "entry_without_exit", charge, latest,
+                 "second entry with no exit: the earlier stay was closed at this entry")
+    stay = ParkingSession(lot_id=lot.id, plate=event.plate, entered_at=event.at, status="open")
+    session.add(stay)
+    session.flush()
+    event.session_id, event.fee_fen, event.is_open = stay.id, 0, True
+
+
+def _exit(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingSession | None) -> None:
+    if latest is not None and _is_exit_retry(latest, event) and event.at - clock.as_utc(latest.exited_at) <= EXIT_GRACE:
+        # the plate read again after the exit was quoted: open once it is paid
+        event.session_id, event.fee_fen = latest.id, latest.fee_fen
+        event.is_open = latest.paid_fen >= latest.fee_fen
+        return
+    if latest is None or latest.status != "open":
+        charge = anomaly_charge(session, lot, event.plate, event.at)
+        stay = ParkingSession(lot_id=lot.id, plate=event.plate, entered_at=None, exited_at=event.at,
+                              fee_fen=charge, status="awaiting_payment" if charge else "anomaly")
+        session.add(stay)
+        session.flush()
+        event.outcome = "anomaly"
+        _anomaly(session, lot, event, "exit_without_entry", charge, stay,
+                 "exit with no entry: charged as 24 hours up to the exit")
+    else:
+        stay = latest
+        coupons = session.scalars(select(ParkingCoupon).where(
+            ParkingCoupon.lot_id == lot.id, ParkingCoupon.plate == event.plate, ParkingCoupon.session_id.is_(None))).all()
+        for coupon in coupons:
+            coupon.session_id = stay.id
+        stay.exited_at = event.at
+        stay.fee_fen = stay_charge(session, lot, event.plate, clock.as_utc(stay.entered_at), event.at,
+                                   tuple(tariffs.Coupon(c.free_minutes, c.amount_off_fen) for c in coupons))
+        stay.status = "awaiting_payment" if stay.fee_fen else "closed"
+    event.session_id, event.fee_fen = stay.id, stay.fee_fen
+    event.is_open = stay.fee_fen == 0
+
+
+def settle_stay(session: Session, stay_id: int, amount_fen: int, paid_at: dt.datetime | None = None) -> ParkingSession:
+    """Record payment of a stay's fee (called once per paid order); the next exit read opens the gate."""
+    stay = session.get(ParkingSession, stay_id)
+    if stay is None:
+        raise NotFound(f"parking stay {stay_id} not found")
+    stay.paid_fen += amount_fen
+    stay.paid_at = clock.as_utc(paid_at or clock.now_utc())
+    if stay.paid_fen >= stay.fee_fen and stay.status == "awaiting_payment":
+        stay.status = "closed"
+    session.flush()
+    return stay
+
+
+# --- the lot manager's view ---------------------------------------------------------------
+
+@dataclass
+class LotFigures:
+    lot: ParkingLot
+    occupied: int
+    takings_fen: int
+    day: dt.date
+
+
+def lot_figures(session: Session, lot: ParkingLot, day: dt.date | None = None) -> LotFigures:
+    """Occupancy now and the takings of one Shanghai day."""
+    day = day or clock.local_today()
+    start, end = clock.local_midnight_utc(day), clock.local_midnight_utc(day + dt.timedelta(days=1))
+    occupied = session.scalar(select(func.count()).select_from(ParkingSession).where(
+        ParkingSession.lot_id == lot.id, ParkingSession.status == "open")) or 0
+    takings = session.scalar(select(func.coalesce(func.sum(ParkingSession.paid_fen), 0)).where(
+        ParkingSession.lot_id == lot.id, ParkingSession.paid_at >= start, ParkingSession.paid_at < end)) or 0
+    return LotFigures(lot, occupied, int(takings), day)
+
+
+def open_anomalies(session: Session, lot: ParkingLot, limit: int = 100) -> list[ParkingAnomaly]:
+    return list(session.scalars(select(ParkingAnomaly).where(
+        ParkingAnomaly.lot_id == lot.id, ParkingAnomaly.resolved_at.is_(None)).order_by(ParkingAnomaly.id.desc()).limit(limit)))
+
+
+def resolve_anomaly(session: Session, actor: User, anomaly_id: int, note: str = "") -> ParkingAnomaly:
+    anomaly = session.get(ParkingAnomaly, anomaly_id)
+    if anomaly is None:
+        raise NotFound(f"anomaly {anomaly_id} not found")
+    get_lot(session, actor, anomaly.lot_id, roles=MANAGER_ROLES | {"firm_staff"})
+    if anomaly.resolved_at is None:
+        anomaly.resolved_at = clock.now_utc()
+        audit.record(session, actor, "parking.anomaly_resolved", "parking_anomaly", anomaly.id,
+                     {"kind": anomaly.kind, "charge_fen": anomaly.charge_fen, "note": note})
+    session.flush()
+    return anomaly

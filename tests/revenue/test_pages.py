@@ -1,0 +1,72 @@
+"""The fund's pages: ledger, entry forms, disclosure page and PDF, office status."""
+import io
+import json
+
+from pm_platform.revenue import service
+from tests.revenue.test_ledger import LAST_QUARTER, revenue, spend
+
+
+def test_keeper_enters_income_and_expenditure_through_forms(session, world, login):
+    cid = world.compounds[0].id
+    client = login(world.user(session, "firm_manager"))
+    response = client.post(f"/compounds/{cid}/fund/revenue", data={
+        "source": "advertising", "description": "电梯广告 10月", "occurred_on": "2026-10-05",
+        "gross": "1200.50", "cost": "200", "cost_justification": "广告屏电费"}, follow_redirects=True)
+    assert response.status_code == 200 and "1000.50" in response.text
+    response = client.post(f"/compounds/{cid}/fund/expenditure", data={
+        "description": "修缮车棚", "occurred_on": "2026-10-06", "amount": "300", "decision_ref": "委员会决议 第5号",
+        "attachment": (io.BytesIO(b"%PDF-1.4"), "决议.pdf")}, content_type="multipart/form-data", follow_redirects=True)
+    assert response.status_code == 200
+    assert service.balance(session, cid) == 120050 - 20000 - 30000
+    assert "700.50" in client.get(f"/compounds/{cid}/fund").text
+
+
+def test_form_shows_an_error_and_writes_nothing(session, world, login):
+    cid = world.compounds[0].id
+    client = login(world.user(session, "firm_manager"))
+    response = client.post(f"/compounds/{cid}/fund/revenue", data={
+        "source": "parking", "description": "x", "occurred_on": "2026-10-05", "gross": "100", "cost": "300"})
+    assert response.status_code == 200 and "cost" in response.text.lower()
+    assert service.balance(session, cid) == 0
+
+
+def test_owner_reads_the_ledger_but_cannot_post(session, world, login):
+    cid = world.compounds[0].id
+    revenue(session, world.user(session, "firm_manager"), cid)
+    session.commit()
+    client = login(world.user(session, "owner"))
+    assert "800.00" in client.get(f"/compounds/{cid}/fund").text
+    assert client.get(f"/compounds/{cid}/fund/revenue").status_code == 403
+    assert client.get(f"/compounds/{world.compounds[1].id}/fund").status_code == 404
+
+
+def test_disclosure_page_pdf_publish_and_review(session, world, login):
+    cid = world.compounds[0].id
+    keeper = world.user(session, "firm_manager")
+    revenue(session, keeper, cid)
+    spend(session, keeper, cid)
+    service.prepare_disclosure(session, cid, LAST_QUARTER)
+    session.commit()
+    client = login(keeper)
+    page = client.get(f"/compounds/{cid}/fund/disclosures/{LAST_QUARTER}")
+    assert page.status_code == 200 and "500.00" in page.text    # closing balance 800 - 300
+    pdf = client.get(f"/compounds/{cid}/fund/disclosures/{LAST_QUARTER}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    client.post(f"/compounds/{cid}/fund/disclosures/{LAST_QUARTER}/publish")
+    disclosure = service.get_disclosure(session, keeper, cid, LAST_QUARTER)
+    assert disclosure.published_at is not None and json.loads(disclosure.figures)["closing_fen"] == 50000
+    committee = login(world.user(session, "committee"))
+    reviewed = committee.post(f"/compounds/{cid}/fund/disclosures/{LAST_QUARTER}/review")
+    assert reviewed.status_code == 302, reviewed.text
+    session.refresh(disclosure)
+    assert disclosure.reviewed_at is not None
+
+
+def test_office_status_page(session, world, login):
+    revenue(session, world.user(session, "firm_manager"), world.compounds[0].id)
+    session.commit()
+    client = login(world.user(session, "community"))
+    page = client.get("/fund/disclosure-status")
+    assert page.status_code == 200 and world.compounds[0].name in page.text
+    assert world.compounds[1].name not in page.text
+    assert login(world.user(session, "owner")).get("/fund/disclosure-status").status_code == 403
