@@ -9,6 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pm_platform.core import clock
+from pm_platform.fees import service as fees
+from pm_platform.inspections import service as inspections
+from pm_platform.revenue import service as revenue
+from pm_platform.workorders import service as workorders
 from pm_platform.scoring.arithmetic import Ratio
 from pm_platform.scoring.models import SPOT_MAX, SafetyIncident, SpotCheck, SpotCheckItem
 
@@ -21,18 +25,7 @@ class CompoundInputs:
     watch: dict[str, int] = field(default_factory=dict)
 
 
-def _domains():
-    # Imported here, not at the top, so that scoring's own parts load without them in tests
-    # of the arithmetic; scoring is the only domain that reads all four.
-    from pm_platform.fees import service as fees
-    from pm_platform.inspections import service as inspections
-    from pm_platform.revenue import service as revenue
-    from pm_platform.workorders import service as workorders
-    return fees, inspections, workorders, revenue
-
-
 def domain_figures(session: Session, compound_ids: list[int], month: str) -> dict[str, dict]:
-    fees, inspections, workorders, revenue = _domains()
     return {
         "fees": fees.collection_figures(session, compound_ids, month),
         "inspections": inspections.inspection_figures(session, compound_ids, month),
@@ -72,16 +65,16 @@ def combine(compound_id: int, figures: dict[str, dict], spot: Ratio | None, inci
     ratios = {
         "fee_collection": Ratio(fee.paid_fen, fee.billed_fen),
         "inspection_completion": Ratio(insp.on_time, insp.due_items),
-        "workorders_on_time": Ratio(wo.resolved_on_time, wo.resolved),
-        # (satisfied + 0.9 × basically satisfied) ÷ rated, kept in whole tenths
-        "satisfaction": Ratio(10 * wo.satisfied + 9 * wo.basically_satisfied, 10 * wo.rated),
+        "workorders_on_time": Ratio(wo.resolved_on_time, wo.resolutions_due),
+        # (satisfied + 0.9 × basically satisfied) ÷ rated, kept in whole tenths by workorders
+        "satisfaction": Ratio(wo.satisfaction_numerator, wo.satisfaction_denominator),
         "spot_checks": spot or Ratio(0, 0),
         "disclosure_on_time": _disclosure_ratio(figures["disclosure"].get(compound_id)),
-        "really_fixed": Ratio(wo.followed_up - wo.closed_not_fixed, wo.followed_up),
+        "really_fixed": Ratio(wo.follow_ups - wo.closed_not_fixed, wo.follow_ups),
     }
     counts = {"rebound": wo.rebounds, "closed_not_fixed": wo.closed_not_fixed, "safety_incident": incidents}
     watch = {"arrears_fen": max(fee.billed_fen - fee.paid_fen, 0), "missed_inspections": insp.missed,
-             "open_defects": insp.open_defects, "overdue_orders": wo.overdue, "rebounds": wo.rebounds}
+             "open_defects": insp.open_defects, "overdue_orders": wo.resolutions_due - wo.resolved_on_time, "rebounds": wo.rebounds}
     return CompoundInputs(ratios, counts, watch)
 
 
@@ -119,7 +112,6 @@ def records_for(session: Session, compound_id: int, month: str, key: str) -> lis
         return [{"id": r.id, "label": r.description, "status": "", "at": r.occurred_on} for r in rows]
     if source is None:
         return []
-    fees, inspections, workorders, _ = _domains()
     fetch = {"fees": fees.collection_records, "inspections": inspections.inspection_records,
              "workorders": workorders.workorder_records}[source]
     return fetch(session, compound_id, month)

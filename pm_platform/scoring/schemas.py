@@ -31,7 +31,7 @@ class RedBlackArgs(CardListArgs):
     scope = fields.String(required=True, metadata={"description": "street:{id} or district:{id}"})
 
 
-class LineSchema(Schema):
+class ScoreLineSchema(Schema):
     key = fields.String()
     kind = fields.String(metadata={"description": "indicator or deduction"})
     weight = fields.Integer(metadata={"description": "indicator: its points; deduction: points per occurrence"})
@@ -68,7 +68,7 @@ class CardListSchema(Schema):
     firms = fields.List(fields.Nested(FirmScoreSchema))
 
 
-class RevisionSchema(Schema):
+class CardRevisionSchema(Schema):
     id = fields.Integer()
     revision = fields.Integer()
     is_current = fields.Boolean()
@@ -84,11 +84,11 @@ class CardSchema(CardSummarySchema):
     is_current = fields.Boolean()
     reason = fields.String()
     computed_at = fields.DateTime()
-    lines = fields.List(fields.Nested(LineSchema))
-    revisions = fields.List(fields.Nested(RevisionSchema))
+    lines = fields.List(fields.Nested(ScoreLineSchema))
+    revisions = fields.List(fields.Nested(CardRevisionSchema))
 
 
-class EntrySchema(Schema):
+class RedBlackEntrySchema(Schema):
     board = fields.String(metadata={"description": "red or black"})
     subject = fields.String(metadata={"description": "compound or firm"})
     subject_id = fields.Integer()
@@ -102,10 +102,10 @@ class RedBlackSchema(Schema):
     scope = fields.String()
     published = fields.Boolean()
     published_at = fields.DateTime(allow_none=True)
-    entries = fields.List(fields.Nested(EntrySchema))
+    entries = fields.List(fields.Nested(RedBlackEntrySchema))
 
 
-class PhotoInSchema(Schema):
+class SpotPhotoInSchema(Schema):
     content_type = fields.String(required=True, validate=validate.OneOf(["image/jpeg", "image/png", "image/webp"]))
     data_base64 = fields.String(required=True)
 
@@ -113,7 +113,7 @@ class PhotoInSchema(Schema):
 class SpotItemInSchema(Schema):
     score = fields.Integer(required=True, strict=True, validate=validate.Range(0, SPOT_MAX))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
-    photos = fields.List(fields.Nested(PhotoInSchema), load_default=list, validate=validate.Length(max=5))
+    photos = fields.List(fields.Nested(SpotPhotoInSchema), load_default=list, validate=validate.Length(max=5))
 
 
 class SpotCheckInSchema(Schema):

@@ -19,8 +19,8 @@ def spot_check(session, user, compound_id, scores=SPOT, day=dt.date(2026, 10, 15
 
 
 def hand_computed_inputs(figures, compound_id):
-    figures.set(compound_id, billed_fen=10000, paid_fen=8500, due_items=50, on_time=45, resolved=20,
-                resolved_on_time=19, satisfied=6, basically_satisfied=2, rated=10, followed_up=4,
+    figures.set(compound_id, billed_fen=10000, paid_fen=8500, due_items=50, on_time=45, resolutions_due=20,
+                resolved_on_time=19, satisfied=6, basically_satisfied=2, rated=10, follow_ups=4,
                 closed_not_fixed=1, rebounds=12, disclosure=True)
 
 
@@ -34,7 +34,7 @@ def test_the_monthly_card_is_the_hand_computed_one_and_a_rerun_changes_nothing(s
     community = world.user(session, "community")
     hand_computed_inputs(figures, first.id)
     spot_check(session, community, first.id)
-    figures.set(second.id, billed_fen=100, paid_fen=90, due_items=10, on_time=10, resolved=3, resolved_on_time=3,
+    figures.set(second.id, billed_fen=100, paid_fen=90, due_items=10, on_time=10, resolutions_due=3, resolved_on_time=3,
                 rated=2, satisfied=2)
 
     assert service.compute_month(session, MONTH) >= 2
@@ -72,8 +72,8 @@ def test_publishing_freezes_the_month_and_a_correction_is_a_new_visible_revision
     with pytest.raises(Conflict):
         service.publish_month(session, street, first.street_id, MONTH)
 
-    figures.set(first.id, billed_fen=10000, paid_fen=10000, due_items=50, on_time=45, resolved=20,
-                resolved_on_time=19, satisfied=6, basically_satisfied=2, rated=10, followed_up=4,
+    figures.set(first.id, billed_fen=10000, paid_fen=10000, due_items=50, on_time=45, resolutions_due=20,
+                resolved_on_time=19, satisfied=6, basically_satisfied=2, rated=10, follow_ups=4,
                 closed_not_fixed=1, rebounds=12, disclosure=True)  # late payments arrive for October
     service.compute_month(session, MONTH, world.district.id)
     frozen = current_card(session, first.id)
