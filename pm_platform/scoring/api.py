@@ -54,6 +54,7 @@ def create_spot_check(data, compound_id: int):
     """Record a community office's spot check: every item scored 0–10, photos optional."""
     items = {key: {"score": item["score"], "note": item["note"], "photos": _photos(key, item["photos"])}
              for key, item in data["items"].items()}
-    check = service.record_spot_check(db.session, current_user, compound_id, data["checked_on"], items, data["note"])
+    check = service.record_spot_check(db.session, current_user, compound_id, data["checked_on"], items, data["note"],
+                                      data["open_work_orders"])
     db.session.commit()
     return check

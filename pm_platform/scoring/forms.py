@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, MultipleFileField
-from wtforms import DateField, FormField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, FormField, IntegerField, StringField, TextAreaField
 from wtforms.form import Form
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
@@ -25,6 +25,7 @@ class SpotItemForm(Form):
 class SpotCheckForm(FlaskForm):
     checked_on = DateField(_l("Date of the check"), validators=[DataRequired()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    open_work_orders = BooleanField(_l("Open a work order for the firm for each failed item (below 6)"), default=True)
     for _key in SPOT_ITEMS:
         locals()[_key] = FormField(SpotItemForm, label=ITEM_LABELS[_key])
     del _key

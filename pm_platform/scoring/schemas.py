@@ -118,6 +118,7 @@ class SpotItemInSchema(Schema):
 
 class SpotCheckInSchema(Schema):
     checked_on = fields.Date(required=True)
+    open_work_orders = fields.Boolean(load_default=True, metadata={"description": "open a work order for each failed item (below 6)"})
     note = fields.String(load_default="", validate=validate.Length(max=2000))
     items = fields.Dict(keys=fields.String(validate=validate.OneOf(SPOT_ITEMS)), values=fields.Nested(SpotItemInSchema),
                         required=True, metadata={"description": f"every one of {', '.join(SPOT_ITEMS)}"})

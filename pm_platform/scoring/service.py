@@ -13,6 +13,7 @@ from pm_platform.core.models import User
 from pm_platform.places import scope
 from pm_platform.places.models import AdminArea, Compound, ServiceContract, Unit
 from pm_platform.scoring import arithmetic, inputs
+from pm_platform.workorders import service as workorders
 from pm_platform.scoring.models import (
     SPOT_ITEMS, SPOT_MAX, PublishedMonth, SafetyIncident, Scorecard, ScorecardLine, ScoringScheme, SpotCheck,
     SpotCheckItem, SpotCheckPhoto,
@@ -23,6 +24,11 @@ SPOT_CHECK_ROLES = {"admin", "community", "street"}
 INCIDENT_ROLES = {"admin", "bureau", "street", "community"}
 PUBLISH_ROLES = {"admin", "street"}
 REVISE_ROLES = {"admin", "bureau", "street"}
+# the work-order category a failed spot-check item is reported under, and its name in the order
+SPOT_CATEGORIES = {"cleaning": "sanitation", "greenery": "greenery", "fire_lanes": "fire_safety",
+                   "parking": "parking", "notice_board": "other", "facilities": "facility"}
+SPOT_ITEM_NAMES = {"cleaning": "环境卫生", "greenery": "绿化养护", "fire_lanes": "消防通道", "parking": "停车秩序",
+                   "notice_board": "公示栏", "facilities": "设施设备"}
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 
@@ -78,9 +84,10 @@ def save_scheme(session: Session, actor: User, district_id: int, effective_month
 # --- spot checks and incidents --------------------------------------------------------------
 
 def record_spot_check(session: Session, actor: User, compound_id: int, checked_on: dt.date,
-                      items: dict[str, dict], note: str = "") -> SpotCheck:
+                      items: dict[str, dict], note: str = "", open_work_orders: bool = True) -> SpotCheck:
     """A spot check of every item: items = {item: {"score": 0–10, "note": str,
-    "photos": [(content_type, bytes)]}}. All items are required, so months compare."""
+    "photos": [(content_type, bytes)]}}. All items are required, so months compare. With
+    `open_work_orders`, each failed item (below 6) opens a work order for the firm."""
     compound = scope.get_compound(session, actor, compound_id, SPOT_CHECK_ROLES)
     if checked_on > clock.local_today():
         raise ValidationError("a spot check cannot be dated in the future", "checked_on")
@@ -105,6 +112,12 @@ def record_spot_check(session: Session, actor: User, compound_id: int, checked_o
             if content_type not in PHOTO_TYPES or not data or len(data) > MAX_PHOTO_BYTES:
                 raise ValidationError(f"{key}: photos must be JPEG, PNG or WebP up to 5 MB", key)
             session.add(SpotCheckPhoto(item_id=item.id, content_type=content_type, data=data))
+        if open_work_orders and item.failed:
+            order = workorders.create_work_order(
+                session, actor, compound_id=compound.id, source="spot_check", category=SPOT_CATEGORIES[key],
+                description=f"抽查不合格:{SPOT_ITEM_NAMES[key]} {score}/{SPOT_MAX} {item.note}".strip(),
+                external_ref=f"spot-check-{check.id}-{key}")
+            item.work_order_id = order.id
     session.flush()
     session.refresh(check, ["items"])
     audit.record(session, actor, "scoring.spot_check", "spot_check", check.id,

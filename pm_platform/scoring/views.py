@@ -188,7 +188,7 @@ def spot_check(compound_id: int):
             items[key] = {"score": sub.score.data, "note": sub.note.data, "photos": photos}
         try:
             check = service.record_spot_check(db.session, current_user, compound_id, form.checked_on.data, items,
-                                              form.note.data)
+                                              form.note.data, form.open_work_orders.data)
             db.session.commit()
             flash(_("Spot check saved: %(score)s of %(max)s.", score=check.score, max=check.max_score))
             return redirect(url_for("scoring.compound", compound_id=compound_id, month=check.month))
