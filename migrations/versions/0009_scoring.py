@@ -2,7 +2,7 @@
 
 Revision ID: 0009_scoring
 Revises: 0001_foundation
-Create Date: 2026-11-23 09:18:12.726769
+Create Date: 2026-11-23 09:28:47.953511
 """
 from alembic import op
 import sqlalchemy as sa
@@ -120,6 +120,7 @@ def upgrade():
     sa.Column('scheme_id', sa.Integer(), nullable=True),
     sa.Column('total', sa.Integer(), nullable=True),
     sa.Column('grade', sa.String(length=1), nullable=True),
+    sa.Column('watch', sa.JSON(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),

@@ -12,7 +12,7 @@ from pm_platform.core.errors import NotFound, ValidationError
 from pm_platform.core.models import User
 from pm_platform.places import scope
 from pm_platform.places.models import AdminArea, Compound, PropertyFirm
-from pm_platform.scoring import arithmetic, inputs, ranking, service
+from pm_platform.scoring import arithmetic, ranking, service
 from pm_platform.scoring.models import PublishedMonth, Scorecard
 
 CHILD_KIND = {"district": "street", "street": "community", "community": "compound"}
@@ -109,7 +109,7 @@ def _average_by(cards: list[Scorecard], key) -> dict[int, list[Scorecard]]:
     return grouped
 
 
-def area_board(session: Session, user: User, kind: str, area_id: int, month: str, with_watch: bool = True) -> Board:
+def area_board(session: Session, user: User, kind: str, area_id: int, month: str) -> Board:
     """A district, street or community board: each child's average score and grades, the
     indicators' average points, the level's 12-month trend, and the figures to watch."""
     area = session.get(AdminArea, area_id)
@@ -144,7 +144,7 @@ def area_board(session: Session, user: User, kind: str, area_id: int, month: str
                 row.grades[card.grade] += 1
         rows.append(row)
     rows.sort(key=lambda r: (r.total is None, -(r.total or 0), r.name))
-    watch = watch_figures(session, [c.compound_id for c in cards], month) if with_watch else {}
+    watch = watch_figures(cards)
     return Board(kind, area, month, rows, arithmetic.average([c.total for c in cards]), breakdown(cards), watch,
                  trends.get("all", []), cards)
 
@@ -178,13 +178,11 @@ def breakdown(cards: list[Scorecard]) -> list[tuple[str, int, int]]:
             for key in arithmetic.INDICATOR_KEYS]
 
 
-def watch_figures(session: Session, compound_ids: list[int], month: str) -> dict[str, int]:
-    """Overdue work orders, missed inspections, arrears and rebounds added up over compounds."""
-    if not compound_ids:
-        return {}
+def watch_figures(cards: list[Scorecard]) -> dict[str, int]:
+    """Overdue work orders, missed inspections, arrears and rebounds added up over the cards."""
     summed: dict[str, int] = defaultdict(int)
-    for figures in inputs.gather(session, compound_ids, month).values():
-        for key, value in figures.watch.items():
+    for card in cards:
+        for key, value in (card.watch or {}).items():
             summed[key] += value
     return dict(summed)
 

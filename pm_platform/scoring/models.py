@@ -130,6 +130,9 @@ class Scorecard(Base):
     scheme_id: Mapped[int | None] = mapped_column(ForeignKey("scoring_schemes.id"))  # None: the default scheme
     total: Mapped[int | None]  # hundredths of a point; None when nothing could be measured
     grade: Mapped[str | None] = mapped_column(String(1))
+    # figures the boards show beside the score (arrears, missed inspections, overdue orders …),
+    # kept with the card so a board reads no other domain and a frozen month stays as published
+    watch: Mapped[dict] = mapped_column(JSON, default=dict)
     reason: Mapped[str] = mapped_column(Text, default="")  # why a revision was made
     computed_at: Mapped[dt.datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -173,7 +173,8 @@ def _fill(card: Scorecard, scheme_id: int | None, result: arithmetic.Card) -> No
     card.lines = lines
 
 
-def _score(session: Session, compounds: list[Compound], month: str) -> dict[int, tuple[int | None, arithmetic.Card, int, int | None]]:
+def _score(session: Session, compounds: list[Compound], month: str) -> dict[int, tuple]:
+    """{compound_id: (scheme_id, computed card, floor area, firm at month end, watch figures)}"""
     ids = [c.id for c in compounds]
     figures = inputs.gather(session, ids, month)
     areas, firms = compound_areas(session, ids), firms_at_month_end(session, ids, month)
@@ -184,7 +185,7 @@ def _score(session: Session, compounds: list[Compound], month: str) -> dict[int,
             schemes[c.district_id] = scheme_for(session, c.district_id, month)
         scheme_id, definition = schemes[c.district_id]
         result = arithmetic.score_card(definition, figures[c.id].ratios, figures[c.id].counts)
-        scored[c.id] = (scheme_id, result, areas.get(c.id, 0), firms.get(c.id))
+        scored[c.id] = (scheme_id, result, areas.get(c.id, 0), firms.get(c.id), figures[c.id].watch)
     return scored
 
 
@@ -201,7 +202,7 @@ def compute_month(session: Session, month: str, district_id: int | None = None, 
     current = {card.compound_id: card for card in session.scalars(
         select(Scorecard).where(Scorecard.month == month, Scorecard.is_current).options(selectinload(Scorecard.lines)))}
     todo = [c for c in compounds if not (c.street_id in published and c.id in current)]
-    for compound_id, (scheme_id, result, area, firm_id) in _score(session, todo, month).items():
+    for compound_id, (scheme_id, result, area, firm_id, watch) in _score(session, todo, month).items():
         card = current.get(compound_id)
         if card is None:
             compound = session.get(Compound, compound_id)
@@ -209,7 +210,7 @@ def compute_month(session: Session, month: str, district_id: int | None = None, 
                              district_id=compound.district_id, street_id=compound.street_id,
                              community_id=compound.community_id)
             session.add(card)
-        card.area_cm2, card.firm_id = area, firm_id
+        card.area_cm2, card.firm_id, card.watch = area, firm_id, watch
         _fill(card, scheme_id, result)
     session.flush()
     audit.record(session, actor, "scoring.computed", "scoring_month", month,
@@ -252,7 +253,7 @@ def revise_card(session: Session, actor: User, compound_id: int, month: str, rea
         raise Conflict(f"{month} is not published yet: its cards are simply recomputed")
     old = session.scalars(select(Scorecard).where(
         Scorecard.compound_id == compound.id, Scorecard.month == month, Scorecard.is_current)).one()
-    scheme_id, result, area, firm_id = _score(session, [compound], month)[compound.id]
+    scheme_id, result, area, firm_id, watch = _score(session, [compound], month)[compound.id]
     if result.total == old.total and [(l.key, l.numerator, l.denominator, l.points) for l in result.lines] == \
             [(l.key, l.numerator, l.denominator, l.points) for l in old.lines]:
         raise Conflict("the records give the same card as the published one; nothing to correct")
@@ -260,7 +261,7 @@ def revise_card(session: Session, actor: User, compound_id: int, month: str, rea
     session.flush()  # the one-current index must see the old card retired first
     card = Scorecard(compound_id=compound.id, month=month, revision=old.revision + 1, is_current=True,
                      district_id=compound.district_id, street_id=compound.street_id,
-                     community_id=compound.community_id, area_cm2=area, firm_id=firm_id,
+                     community_id=compound.community_id, area_cm2=area, firm_id=firm_id, watch=watch,
                      reason=reason[:2000], created_by_id=actor.id)
     _fill(card, scheme_id, result)
     session.add(card)
