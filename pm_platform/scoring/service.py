@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from pm_platform.core import audit, clock
-from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from pm_platform.core.errors import Conflict, NotFound, ValidationError
 from pm_platform.core.models import User
 from pm_platform.places import scope
 from pm_platform.places.models import AdminArea, Compound, ServiceContract, Unit
