@@ -71,6 +71,11 @@ def world(session):
 def login(client, session):
     """login(user) signs the test client in as that user (session cookie)."""
     def _login(user):
+        from flask import g
+
+        # Requests share the test's app context, so Flask-Login's per-context user cache would
+        # keep answering with the previous user after a switch.
+        g.pop("_login_user", None)
         with client.session_transaction() as flask_session:
             flask_session["_user_id"] = str(user.id)
             flask_session["_fresh"] = True

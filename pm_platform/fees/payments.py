@@ -85,7 +85,7 @@ def create_payment_order(session: Session, actor: User | None, *, purpose: str, 
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
         raise ValidationError("amount must be a positive number of fen", "amount_fen")
     order = PaymentOrder(
-        order_no=f"PO{clock.now_utc():%Y%m%d%H%M%S}{secrets.token_hex(5).upper()}", purpose=purpose,
+        order_no=f"PO{clock.now_utc():%Y%m%d%H%M%S}{secrets.token_hex(8).upper()}", purpose=purpose,
         reference_id=reference_id, compound_id=compound_id, amount_fen=amount_fen, currency=CURRENCY,
         description=(description or "")[:200], status="pending", provider=default_provider(),
         created_by=actor.id if actor else None,
@@ -97,6 +97,14 @@ def create_payment_order(session: Session, actor: User | None, *, purpose: str, 
 
 def default_provider() -> str:
     return current_app.config.get("PAYMENT_PROVIDER", "sandbox")
+
+
+def checkout_url(order: PaymentOrder, return_to: str = "") -> str:
+    """Where the payer goes to pay `order` (a path on this site; `return_to` is where they come
+    back to, a path too). The sandbox's checkout page here; a real provider's page later."""
+    from flask import url_for
+
+    return url_for("fees.sandbox_checkout", order_no=order.order_no, next=return_to or None)
 
 
 def get_order(session: Session, order_no: str) -> PaymentOrder:

@@ -109,8 +109,8 @@ def set_fee_rate(session: Session, actor: User, fee_item_id: int, rate_fen: int,
     rate = session.scalar(select(FeeRate).where(FeeRate.fee_item_id == item.id, FeeRate.from_period == from_period))
     old = rate.rate_fen if rate else None
     if rate is None:
-        rate = FeeRate(fee_item_id=item.id, from_period=from_period, rate_fen=rate_fen)
-        session.add(rate)
+        rate = FeeRate(from_period=from_period, rate_fen=rate_fen)
+        item.rates.append(rate)  # through the collection, so rate_for sees it in this transaction
     rate.rate_fen = rate_fen
     session.flush()
     audit.record(session, actor, "fee_rate.set", "fee_item", item.id,
@@ -120,11 +120,8 @@ def set_fee_rate(session: Session, actor: User, fee_item_id: int, rate_fen: int,
 
 def rate_for(item: FeeItem, period: str) -> int | None:
     """The item's rate in force in `period`, or None before its first rate."""
-    current = None
-    for rate in item.rates:  # ordered by from_period
-        if rate.from_period <= period:
-            current = rate.rate_fen
-    return current
+    in_force = [rate for rate in item.rates if rate.from_period <= period]
+    return max(in_force, key=lambda rate: rate.from_period).rate_fen if in_force else None
 
 
 def bills_in_period(cycle: str, period: str) -> bool:
@@ -260,7 +257,8 @@ def bill_compound(session: Session, compound_id: int, period: str, run_id: int |
             ["compound_id", "unit_id", "fee_item_id", "period", "months", "area_cm2", "rate_fen", "amount_fen",
              "waived_fen", "paid_fen", "due_on", "billing_run_id"], rows,
         ).on_conflict_do_nothing(index_elements=["unit_id", "fee_item_id", "period"])
-        created += session.execute(statement).rowcount
+        # rowcount of an INSERT is kept only when asked for (it is the count of bills created)
+        created += session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
     if created:
         _apply_waivers(session, select(Bill).where(Bill.compound_id == compound_id, Bill.period == period,
                                                    Bill.waived_fen == 0, Bill.paid_fen == 0))
@@ -376,6 +374,17 @@ def get_unit(session: Session, user: User, unit_id: int) -> Unit:
             scope.visible_units(session, user, unit.compound_id).where(Unit.id == unit_id).with_only_columns(Unit.id)):
         raise NotFound(f"unit {unit_id} not found")
     return unit
+
+
+def unit_balances(session: Session, compound_id: int, limit: int = 500) -> list[tuple[Unit, str, int]]:
+    """(unit, label, owing fen) for the compound's units, the largest debts first."""
+    owing = (select(Bill.unit_id, func.sum(Bill.amount_fen - Bill.waived_fen - Bill.paid_fen).label("fen"))
+             .where(Bill.compound_id == compound_id).group_by(Bill.unit_id).subquery())
+    rows = session.execute(
+        select(Unit, Building.name, func.coalesce(owing.c.fen, 0)).join(Building, Building.id == Unit.building_id)
+        .outerjoin(owing, owing.c.unit_id == Unit.id).where(Unit.compound_id == compound_id)
+        .order_by(func.coalesce(owing.c.fen, 0).desc(), Building.name, Unit.entrance, Unit.room).limit(limit)).all()
+    return [(unit, unit_label(building, unit.entrance, unit.room), int(fen)) for unit, building, fen in rows]
 
 
 def unit_bills(session: Session, unit_id: int) -> list[Bill]:
@@ -649,6 +658,7 @@ def verify_receipt(session: Session, receipt_no: str, code: str) -> ReceiptCheck
 def receipt_context(session: Session, payment: Payment, verify_url: str) -> dict:
     """Plain values for templates/fees/receipt.html."""
     from pm_platform.core.qr import qr_data_uri
+    from pm_platform.places.service import current_firm
 
     unit = payment.unit
     compound = session.get(Compound, payment.compound_id)
@@ -663,7 +673,54 @@ def receipt_context(session: Session, payment: Payment, verify_url: str) -> dict
         "lines": lines, "credit": payment.amount_fen - sum(a.amount_fen for a in payment.allocations)
         if payment.kind == "payment" else 0,
         "verify_code": payment.verify_code, "verify_url": verify_url, "qr": qr_data_uri(verify_url),
+        "amount_words": amount_in_words(abs(payment.amount_fen)),
+        "firm": firm.name if (firm := current_firm(session, compound.id)) else "",
     }
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+
+
+def _group_in_words(n: int) -> str:
+    """0 < n < 10000 in financial numerals, zeros inside spoken once (1007 → 壹仟零柒)."""
+    words, zero = "", False
+    for power, unit in ((3, "仟"), (2, "佰"), (1, "拾"), (0, "")):
+        digit = n // 10 ** power % 10
+        if digit:
+            words += ("零" if zero else "") + _DIGITS[digit] + unit
+            zero = False
+        elif words:
+            zero = True
+    return words
+
+
+def amount_in_words(fen: int) -> str:
+    """人民币大写, as receipts print it: 10724 → 壹佰零柒元贰角肆分, 100000 → 壹仟元整."""
+    yuan, rest = divmod(fen, 100)
+    jiao, cents = divmod(rest, 10)
+    words, groups = "", []
+    while yuan:
+        groups.append(yuan % 10000)
+        yuan //= 10000
+    pending_zero = False
+    for index in reversed(range(len(groups))):
+        group = groups[index]
+        if group == 0:
+            pending_zero = bool(words)
+            continue
+        if words and (pending_zero or group < 1000):
+            words += "零"
+        words += _group_in_words(group) + ("", "万", "亿", "万亿")[index]
+        pending_zero = False
+    if words:
+        words += "元"
+    if jiao:
+        words += _DIGITS[jiao] + "角"
+    elif cents and words:
+        words += "零"
+    if cents:
+        words += _DIGITS[cents] + "分"
+    return words + ("" if cents else "整") if words else "零元整"
 
 
 # --- arrears ----------------------------------------------------------------------------------
