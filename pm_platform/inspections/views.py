@@ -116,6 +116,9 @@ def scan(token: str):
     return render_template("inspections/scan.html", view=view, form=form, error=None, error_field=None)
 
 
+scan.public = True  # anyone may scan a label: a resident sees the public name and a report button
+
+
 @bp.route("/q/<token>/report", methods=["GET", "POST"])
 @login_required
 def report(token: str):

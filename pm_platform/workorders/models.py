@@ -6,7 +6,9 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from pm_platform.core.models import User
 from pm_platform.db import Base, CreatedAt, intpk
+from pm_platform.places.models import Building, Compound, Unit
 
 SOURCES = ("resident", "staff", "hotline_12345", "inspection", "spot_check")
 PRIORITIES = ("urgent", "normal", "complex")
@@ -88,6 +90,10 @@ class WorkOrder(Base):
     reports: Mapped[list[WorkOrderReport]] = relationship(back_populates="work_order",
                                                           order_by="WorkOrderReport.id")
     rebound_of: Mapped[WorkOrder | None] = relationship(remote_side="WorkOrder.id")
+    compound: Mapped[Compound] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    building: Mapped[Building | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
     @property
     def is_open(self) -> bool:
@@ -136,6 +142,7 @@ class WorkOrderEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(index=True)
 
     work_order: Mapped[WorkOrder] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
 
 
 class WorkOrderPhoto(Base):

@@ -144,6 +144,11 @@ def mark_read(session: Session, user: User, notice_id: int) -> NoticeRead:
     return read
 
 
+def has_read(session: Session, user: User, notice_id: int) -> bool:
+    return bool(session.scalar(select(NoticeRead.id).where(NoticeRead.notice_id == notice_id,
+                                                           NoticeRead.user_id == user.id)))
+
+
 def readers(session: Session, user: User, notice_id: int) -> list[tuple[User, dt.datetime]]:
     """Who has read a notice (for the staff who posted it)."""
     notice = get_notice(session, user, notice_id)

@@ -361,6 +361,35 @@ def visible_orders(session: Session, user: User):
     return select(WorkOrder).where(or_(whole, assigned, own))
 
 
+def workers_for(session: Session, compound_id: int) -> list[User]:
+    """People who may be assigned an order in a compound: its firm's staff and its offices."""
+    from pm_platform.places.models import RoleGrant
+
+    compound = session.get(Compound, compound_id)
+    firm = current_firm(session, compound_id)
+    covering = [(RoleGrant.scope_kind == "community") & (RoleGrant.scope_id == compound.community_id),
+                (RoleGrant.scope_kind == "street") & (RoleGrant.scope_id == compound.street_id)]
+    if firm is not None:
+        covering.append((RoleGrant.scope_kind == "firm") & (RoleGrant.scope_id == firm.id))
+    return list(session.scalars(
+        select(User).join(RoleGrant, RoleGrant.user_id == User.id)
+        .where(RoleGrant.role.in_(WORKER_ROLES), User.is_enabled, or_(*covering))
+        .distinct().order_by(User.display_name)))
+
+
+def get_photo(session: Session, user: User, work_order_id: int, photo_id: int) -> WorkOrderPhoto:
+    get_work_order(session, user, work_order_id)
+    photo = session.get(WorkOrderPhoto, photo_id)
+    if photo is None or photo.work_order_id != work_order_id:
+        raise NotFound(f"photo {photo_id} not found")
+    return photo
+
+
+def photos_of(session: Session, order: WorkOrder) -> list[WorkOrderPhoto]:
+    return list(session.scalars(select(WorkOrderPhoto).where(WorkOrderPhoto.work_order_id == order.id)
+                                .order_by(WorkOrderPhoto.id)))
+
+
 # --- the state machine ---------------------------------------------------------------------
 
 def _move(session: Session, order: WorkOrder, to: str, actor: User | None, kind: str, note: str = "",
