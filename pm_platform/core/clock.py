@@ -57,3 +57,14 @@ def local_midnight_utc(day: dt.date) -> dt.datetime:
 
 def format_local(moment: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "" if moment is None else to_local(moment).strftime(fmt)
+
+
+def parse_device_time(value, field: str = "at") -> dt.datetime:
+    """A time sent by a device (gate, locker): ISO 8601; without an offset it is Shanghai time."""
+    try:
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"{field} must be an ISO 8601 time, not {value!r}", field) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    return as_utc(moment)

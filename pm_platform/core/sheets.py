@@ -100,8 +100,9 @@ def _read_rows(rows: _Rows, columns: Sequence[Column], max_rows: int) -> list[tu
 def write_xlsx(sheet_title: str, columns: Sequence[Header], rows: Iterable[Sequence[object]]) -> bytes:
     """An .xlsx export: a bold, frozen "中文 / English" header row, then `rows`.
 
-    Values may be str, int, float, Decimal, date, datetime (written as Asia/Shanghai wall time)
-    or None. Rows stream through openpyxl's write-only mode, so memory stays flat however many.
+    Values may be str, int, float, Decimal, date, datetime or None; datetimes are written as
+    Asia/Shanghai wall time (naive ones are taken as UTC, as the database stores them).
+    Rows stream through openpyxl's write-only mode, so memory stays flat however many.
     """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_sheet_title(sheet_title))
@@ -201,7 +202,7 @@ def _cell_text(value: object) -> str:
         return ""
     if isinstance(value, float):
         # 15 significant digits is what Excel displays; it hides binary noise like 89.37000000000001.
-        text = repr(value)
+        text = f"{value:.15g}"
         return format(Decimal(text), "f") if "e" in text else text
     if isinstance(value, dt.datetime):
         # openpyxl returns a datetime for date-formatted cells too

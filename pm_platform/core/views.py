@@ -1,16 +1,16 @@
 """Sign-in, sign-out, the home page and the user's own account (API tokens)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from pm_platform.core import auth
 from pm_platform.core.forms import LoginForm, TokenForm
+from pm_platform.core.web import public_page
 from pm_platform.core.models import ApiToken
 from pm_platform.extensions import db, limiter
-from flask import current_app
 
 bp = Blueprint("core", __name__)
 
@@ -20,12 +20,14 @@ def _login_limit() -> str:
 
 
 @bp.get("/healthz")
+@public_page
 def healthz():
     return {"status": "ok"}
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@public_page
 def login():
     form = LoginForm()
     if form.validate_on_submit():

@@ -13,6 +13,12 @@ from pm_platform.extensions import db
 API_PATHS = ("/api/",)
 
 
+def public_page(view):
+    """Mark a page anyone may open without signing in (the route walk test reads this)."""
+    view.public = True
+    return view
+
+
 def wants_json() -> bool:
     return request.path.startswith(API_PATHS)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
 
 from pm_platform.api.auth import current_device, device_only
 from pm_platform.core import clock
@@ -46,14 +47,25 @@ def list_parking_lots(compound_id: int):
 @blp.alt_response(422, description="bad plate or a time in the future (kept on record)")
 @device_only
 def post_gate_event(data):
-    at = service.parse_event_time(data["at"])
-    answer = service.record_gate_event(db.session, current_device(), event_id=data["event_id"], lot_id=data["lot_id"],
-                                       plate=data["plate"], direction=data["direction"], at=at)
-    db.session.commit()  # rejected events are kept too
-    event = answer.event
-    if event.outcome == "rejected":
-        error = Conflict if event.error_code == "out_of_order" else ValidationError
-        field = {"bad_plate": "plate", "future_time": "at"}.get(event.error_code, "at")
-        raise error(event.message, field, code=event.error_code)
-    return {"event_id": event.event_id, "outcome": event.outcome, "plate": event.plate, "session_id": event.session_id,
-            "fee_fen": event.fee_fen, "open": event.is_open, "message": event.message, "duplicate": answer.duplicate}
+    at = clock.parse_device_time(data["at"])
+    def record() -> dict:
+        answer = service.record_gate_event(db.session, current_device(), event_id=data["event_id"],
+                                           lot_id=data["lot_id"], plate=data["plate"], direction=data["direction"],
+                                           at=at)
+        event = answer.event
+        return {"event_id": event.event_id, "outcome": event.outcome, "plate": event.plate,
+                "session_id": event.session_id, "fee_fen": event.fee_fen, "open": event.is_open,
+                "message": event.message, "duplicate": answer.duplicate, "order_no": answer.order_no,
+                "error_code": event.error_code}
+
+    try:
+        body = record()      # read before the commit, which would expire it
+        db.session.commit()  # rejected events are kept too
+    except IntegrityError:   # the same event sent twice at the same moment: the first one stands
+        db.session.rollback()
+        body = record()
+    if body["outcome"] == "rejected":
+        error = Conflict if body["error_code"] == "out_of_order" else ValidationError
+        field = {"bad_plate": "plate", "future_time": "at"}.get(body["error_code"], "at")
+        raise error(body["message"], field, code=body["error_code"])
+    return body

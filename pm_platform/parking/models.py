@@ -138,6 +138,8 @@ class ParkingCoupon(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[CreatedAt]
 
+    stay: Mapped[ParkingSession | None] = relationship()
+
 
 class GateEvent(Base):
     """Every event a gate sent, kept with the answer it got; (device, event_id) arrives once."""
@@ -163,6 +165,8 @@ class GateEvent(Base):
     fee_fen: Mapped[Fen | None]
     is_open: Mapped[bool] = mapped_column(default=False)
 
+    stay: Mapped[ParkingSession | None] = relationship()
+
 
 class ParkingAnomaly(Base):
     """Something a lot manager must look at, with the charge it carries (0 if none)."""
@@ -182,3 +186,5 @@ class ParkingAnomaly(Base):
     resolved_at: Mapped[dt.datetime | None]
 
     lot: Mapped[ParkingLot] = relationship()
+    gate_event: Mapped[GateEvent] = relationship()
+    stay: Mapped[ParkingSession | None] = relationship()

@@ -38,3 +38,5 @@ class GateAnswerSchema(Schema):
     open = fields.Boolean()
     message = fields.String()
     duplicate = fields.Boolean()
+    order_no = fields.String(allow_none=True, metadata={
+        "description": "payment order for the fee (sandbox provider); once paid, the next exit read opens"})

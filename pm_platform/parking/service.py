@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pm_platform.core import audit, clock
 from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from pm_platform.core.models import User
+from pm_platform.fees import payments
 from pm_platform.parking import tariffs
 from pm_platform.parking.models import (
     CAR_TYPES, LIST_KINDS, PASS_CHANNELS, SPACE_KINDS, GateEvent, ParkingAnomaly, ParkingCoupon, ParkingLot,
@@ -246,17 +246,7 @@ def anomaly_charge(session: Session, lot: ParkingLot, plate: str, at: dt.datetim
 class GateAnswer:
     event: GateEvent
     duplicate: bool
-
-
-def parse_event_time(value) -> dt.datetime:
-    """ISO 8601; a time without an offset is Shanghai wall-clock time."""
-    try:
-        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError(f"at must be an ISO 8601 time, not {value!r}", "at") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=clock.SHANGHAI)
-    return clock.as_utc(moment)
+    order_no: str | None = None   # the payment order to pay an exit's fee by
 
 
 def record_gate_event(session: Session, device: Device, *, event_id: str, lot_id: int, plate: str, direction: str,
@@ -268,7 +258,8 @@ def record_gate_event(session: Session, device: Device, *, event_id: str, lot_id
     """
     previous = session.scalar(select(GateEvent).where(GateEvent.device_id == device.id, GateEvent.event_id == event_id))
     if previous is not None:
-        return GateAnswer(previous, True)
+        order = _pending_order(session, previous.session_id) if previous.session_id and not previous.is_open else None
+        return GateAnswer(previous, True, order.order_no if order else None)
     lot = session.get(ParkingLot, lot_id)
     if lot is None:
         raise NotFound(f"parking lot {lot_id} not found", "lot_id")
@@ -277,19 +268,13 @@ def record_gate_event(session: Session, device: Device, *, event_id: str, lot_id
     now = now or clock.now_utc()
     event = GateEvent(device_id=device.id, event_id=event_id, lot_id=lot.id, plate_raw=str(plate)[:40],
                       direction=direction, at=clock.as_utc(at), outcome="accepted")
-    try:
-        nested = session.begin_nested()
-        session.add(event)
-        session.flush()
-        _decide(session, lot, event, now)
-        nested.commit()
-    except IntegrityError:  # the same event arrived twice at once: the first one stands
-        nested.rollback()
-        first = session.scalar(select(GateEvent).where(GateEvent.device_id == device.id, GateEvent.event_id == event_id))
-        if first is None:
-            raise
-        return GateAnswer(first, True)
-    return GateAnswer(event, False)
+    _decide(session, lot, event, now)
+    # one flush for the stay, the event and any anomaly; a duplicate arriving at the same moment
+    # fails here on the unique (device, event_id) and the caller asks again (see the API)
+    session.add(event)
+    session.flush()
+    order = _payment_order(session, lot, event)
+    return GateAnswer(event, False, order.order_no if order else None)
 
 
 def _reject(event: GateEvent, code: str, message: str) -> None:
@@ -298,8 +283,8 @@ def _reject(event: GateEvent, code: str, message: str) -> None:
 
 def _anomaly(session: Session, lot: ParkingLot, event: GateEvent, kind: str, charge: int,
              stay: ParkingSession | None, note: str) -> None:
-    session.add(ParkingAnomaly(lot_id=lot.id, kind=kind, plate=event.plate or event.plate_raw, gate_event_id=event.id,
-                               session_id=stay.id if stay else None, charge_fen=charge, note=note, at=event.at))
+    session.add(ParkingAnomaly(lot_id=lot.id, kind=kind, plate=event.plate or event.plate_raw, gate_event=event,
+                               stay=stay, charge_fen=charge, note=note, at=event.at))
 
 
 def _decide(session: Session, lot: ParkingLot, event: GateEvent, now: dt.datetime) -> None:
@@ -344,16 +329,14 @@ def _enter(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingS
         event.outcome = "anomaly"
         _anomaly(session, lot, event, "entry_without_exit", charge, latest,
                  "second entry with no exit: the earlier stay was closed at this entry")
-    stay = ParkingSession(lot_id=lot.id, plate=event.plate, entered_at=event.at, status="open")
-    session.add(stay)
-    session.flush()
-    event.session_id, event.fee_fen, event.is_open = stay.id, 0, True
+    event.stay = ParkingSession(lot_id=lot.id, plate=event.plate, entered_at=event.at, status="open")
+    event.fee_fen, event.is_open = 0, True
 
 
 def _exit(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingSession | None) -> None:
     if latest is not None and _is_exit_retry(latest, event) and event.at - clock.as_utc(latest.exited_at) <= EXIT_GRACE:
         # the plate read again after the exit was quoted: open once it is paid
-        event.session_id, event.fee_fen = latest.id, latest.fee_fen
+        event.stay, event.fee_fen = latest, latest.fee_fen
         event.is_open = latest.paid_fen >= latest.fee_fen
         return
     if latest is None or latest.status != "open":
@@ -361,7 +344,6 @@ def _exit(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingSe
         stay = ParkingSession(lot_id=lot.id, plate=event.plate, entered_at=None, exited_at=event.at,
                               fee_fen=charge, status="awaiting_payment" if charge else "anomaly")
         session.add(stay)
-        session.flush()
         event.outcome = "anomaly"
         _anomaly(session, lot, event, "exit_without_entry", charge, stay,
                  "exit with no entry: charged as 24 hours up to the exit")
@@ -370,17 +352,47 @@ def _exit(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingSe
         coupons = session.scalars(select(ParkingCoupon).where(
             ParkingCoupon.lot_id == lot.id, ParkingCoupon.plate == event.plate, ParkingCoupon.session_id.is_(None))).all()
         for coupon in coupons:
-            coupon.session_id = stay.id
+            coupon.stay = stay
         stay.exited_at = event.at
         stay.fee_fen = stay_charge(session, lot, event.plate, clock.as_utc(stay.entered_at), event.at,
                                    tuple(tariffs.Coupon(c.free_minutes, c.amount_off_fen) for c in coupons))
         stay.status = "awaiting_payment" if stay.fee_fen else "closed"
-    event.session_id, event.fee_fen = stay.id, stay.fee_fen
+    event.stay, event.fee_fen = stay, stay.fee_fen
     event.is_open = stay.fee_fen == 0
 
 
+PAYMENT_PURPOSE = "parking"
+
+
+def _pending_order(session: Session, stay_id: int) -> payments.PaymentOrder | None:
+    return session.scalar(select(payments.PaymentOrder).where(
+        payments.PaymentOrder.purpose == PAYMENT_PURPOSE, payments.PaymentOrder.reference_id == stay_id,
+        payments.PaymentOrder.status == "pending").order_by(payments.PaymentOrder.id.desc()).limit(1))
+
+
+def _payment_order(session: Session, lot: ParkingLot, event: GateEvent) -> payments.PaymentOrder | None:
+    """An exit that may not open yet gets an order for what is still owed (one per stay)."""
+    stay = event.stay
+    if event.direction != "out" or event.is_open or stay is None or event.outcome == "rejected":
+        return None
+    owed = stay.fee_fen - stay.paid_fen
+    if owed <= 0:
+        return None
+    order = _pending_order(session, stay.id)
+    if order is None or order.amount_fen != owed:
+        order = payments.create_payment_order(
+            session, None, purpose=PAYMENT_PURPOSE, reference_id=stay.id, compound_id=lot.compound_id,
+            amount_fen=owed, description=f"停车费 {lot.name} {stay.plate}")
+    return order
+
+
+def _on_paid(session: Session, order: payments.PaymentOrder) -> None:
+    settle_stay(session, order.reference_id, order.amount_fen, order.paid_at)
+
+
 def settle_stay(session: Session, stay_id: int, amount_fen: int, paid_at: dt.datetime | None = None) -> ParkingSession:
-    """Record payment of a stay's fee (called once per paid order); the next exit read opens the gate."""
+    """Record payment of a stay's fee (the payment handler, once per paid order); the next exit
+    read opens the gate."""
     stay = session.get(ParkingSession, stay_id)
     if stay is None:
         raise NotFound(f"parking stay {stay_id} not found")
@@ -413,6 +425,11 @@ def lot_figures(session: Session, lot: ParkingLot, day: dt.date | None = None) -
     return LotFigures(lot, occupied, int(takings), day)
 
 
+def recent_stays(session: Session, lot: ParkingLot, limit: int = 50) -> list[ParkingSession]:
+    return list(session.scalars(select(ParkingSession).where(ParkingSession.lot_id == lot.id)
+                                .order_by(ParkingSession.id.desc()).limit(limit)))
+
+
 def open_anomalies(session: Session, lot: ParkingLot, limit: int = 100) -> list[ParkingAnomaly]:
     return list(session.scalars(select(ParkingAnomaly).where(
         ParkingAnomaly.lot_id == lot.id, ParkingAnomaly.resolved_at.is_(None)).order_by(ParkingAnomaly.id.desc()).limit(limit)))
@@ -429,3 +446,6 @@ def resolve_anomaly(session: Session, actor: User, anomaly_id: int, note: str = 
                      {"kind": anomaly.kind, "charge_fen": anomaly.charge_fen, "note": note})
     session.flush()
     return anomaly
+
+
+payments.register_purpose_handler(PAYMENT_PURPOSE, _on_paid)

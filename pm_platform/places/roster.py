@@ -314,19 +314,22 @@ class _RosterWriter:
             wanted[key] = (is_voter, cert)
         voter_of_unit = {key[0]: key for key, (is_voter, _) in wanted.items() if is_voter}
         # Clear voters who are being replaced first: the one-voter index is checked per row.
-        unset = [{"id": o.id, "is_voter": False} for key, o in existing.items()
-                 if o.is_voter and key[0] in voter_of_unit and voter_of_unit[key[0]] != key]
+        unset = {o.id for key, o in existing.items()
+                 if o.is_voter and key[0] in voter_of_unit and voter_of_unit[key[0]] != key}
         if unset:
-            self.session.execute(update(Ownership), unset)
+            self.session.execute(update(Ownership), [{"id": i, "is_voter": False} for i in unset])
         to_insert, to_update = [], []
         for key, (is_voter, cert) in wanted.items():
             current = existing.get(key)
             if current is None:
                 to_insert.append({"unit_id": key[0], "owner_id": key[1], "is_voter": is_voter, "certificate_hash": cert})
-            elif (current.is_voter, current.certificate_hash) != (is_voter, cert):
+                continue
+            was_voter = current.is_voter and current.id not in unset
+            if (was_voter, current.certificate_hash) != (is_voter, cert):
                 to_update.append({"id": current.id, "is_voter": is_voter, "certificate_hash": cert})
         if to_update:
             self.session.execute(update(Ownership), to_update)
         if to_insert:
             self.session.execute(insert(Ownership), to_insert)
-        self.result.ownerships_created, self.result.ownerships_updated = len(to_insert), len(to_update) + len(unset)
+        self.result.ownerships_created = len(to_insert)
+        self.result.ownerships_updated = len(unset | {row["id"] for row in to_update})

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from pm_platform.core import clock
 from pm_platform.core.clock import SHANGHAI
 from pm_platform.core.errors import ValidationError
+from pm_platform.fees import payments
 from pm_platform.parking import service
 from pm_platform.parking.models import GateEvent, ParkingAnomaly, ParkingSession
 from pm_platform.places.service import create_device
@@ -143,16 +144,25 @@ class TestGateEvents:
         assert anomaly.charge_fen == 1300 and anomaly.session_id == old.id
         assert service.lot_figures(session, lot).occupied == 1
 
-    def test_paid_exit_opens_on_the_next_read(self, post, session, lot):
+    def test_exit_is_paid_through_the_payment_callback_then_opens(self, post, client, session, lot):
         post("a", "京A12345", "in", ago(minutes=90))
         quoted = post("b", "京A12345", "out", ago(minutes=2))
-        assert quoted.json["open"] is False
-        service.settle_stay(session, quoted.json["session_id"], quoted.json["fee_fen"])
-        session.commit()
-        again = post("c", "京A12345", "out", ago(minutes=0))
-        assert again.json["open"] is True and again.json["fee_fen"] == quoted.json["fee_fen"]
+        assert (quoted.json["fee_fen"], quoted.json["open"]) == (700, False)
+        order = payments.get_order(session, quoted.json["order_no"])
+        assert (order.purpose, order.amount_fen, order.compound_id) == ("parking", 700, lot.compound_id)
+        # the gate asks again before payment: same order, still shut
+        waiting = post("c", "京A12345", "out", ago(minutes=1))
+        assert (waiting.json["open"], waiting.json["order_no"]) == (False, order.order_no)
+        raw, headers = payments.sign_sandbox_callback({"order_no": order.order_no, "txn_id": "SBX1",
+                                                       "amount_fen": 700, "currency": "CNY", "status": "paid"})
+        assert client.post("/api/v1/payments/callbacks/sandbox", data=raw, headers=headers).status_code == 200
+        again = post("d", "京A12345", "out", ago(minutes=0))
+        assert again.json["open"] is True and again.json["order_no"] is None
         figures = service.lot_figures(session, lot)
         assert (figures.occupied, figures.takings_fen) == (0, 700)
+        # the same callback twice pays once
+        client.post("/api/v1/payments/callbacks/sandbox", data=raw, headers=headers)
+        assert service.lot_figures(session, lot).takings_fen == 700
 
     def test_black_listed_plate_stays_outside(self, post, session, world, lot):
         service.set_plate_list(session, world.user(session, "firm_manager"), lot.compound_id, "京A12345", "black")
@@ -202,3 +212,17 @@ def test_plate_validation_covers_new_energy():
     for bad in ("京AI2345", "京A1234", "京A123456789", "X A12345", "京AD1234X"):
         with pytest.raises(ValidationError):
             service.normalise_plate(bad)
+
+
+def test_lot_page_shows_occupancy_takings_and_anomalies(post, session, world, lot, login):
+    post("a", "京A12345", "in", ago(minutes=20))
+    post("b", "京B12345", "out", ago(minutes=0))   # exit with no entry
+    manager = login(world.user(session, "firm_manager"))
+    page = manager.get(f"/parking/lots/{lot.id}")
+    assert page.status_code == 200
+    assert 'id="occupied">1<' in page.text and "京B12345" in page.text and "30.00" in page.text
+    anomaly = service.open_anomalies(session, lot)[0]
+    manager.post(f"/parking/anomalies/{anomaly.id}/resolve", data={"note": "补录入场"})
+    assert service.open_anomalies(session, lot) == []
+    assert login(world.user(session, "owner")).get(f"/parking/lots/{lot.id}").status_code == 403
+    assert login(world.user(session, "firm_manager", index=1)).get("/parking").status_code == 200

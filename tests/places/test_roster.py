@@ -140,3 +140,17 @@ def test_template_download_is_an_xlsx_with_every_column(world, session, login):
     assert read_table("t.xlsx", response.data, COLUMNS) == []  # header only: nothing imported by mistake
     example = openpyxl.load_workbook(io.BytesIO(response.data))["示例 Example"]
     assert [cell.value for cell in example[1]] == [c.label for c in COLUMNS]
+
+
+def test_a_new_roster_can_move_the_vote_to_the_other_co_owner(world, session, client, api):
+    wang, zhao = id_number(), id_number()
+    headers = api(world.user(session, "community"))
+    first = [row(room="611", name="王五", id_no=wang, voter="是"), row(room="611", name="赵六", id_no=zhao, voter="否")]
+    assert upload(client, headers, world.compounds[0].id, as_csv(first)).status_code == 200
+    swapped = [row(room="611", name="王五", id_no=wang, voter="否"), row(room="611", name="赵六", id_no=zhao, voter="是")]
+    response = upload(client, headers, world.compounds[0].id, as_csv(swapped))
+    assert response.status_code == 200 and response.json["ownerships_updated"] == 2
+    session.expire_all()
+    voter = session.scalar(select(Owner.name).join(Ownership).join(Unit)
+                           .where(Unit.room == "611", Ownership.is_voter.is_(True)))
+    assert voter == "赵六"

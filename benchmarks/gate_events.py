@@ -1,0 +1,161 @@
+"""Gate events under load: POST /api/v1/parking/gate-events at 200 requests per second on
+gunicorn (loopback), load from wrk in a second process; target p95 < 50 ms. The baseline is
+GET /healthz (no database) under the same load, in the same run.
+
+    .venv/bin/python benchmarks/gate_events.py [SECONDS] [--sqlite]
+
+Every request is a new event: each wrk connection's plates enter, then (a later pass) leave,
+so half the load is exits that price the stay with the tariff and open a payment order.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from _common import bench_app
+
+from pm_platform.extensions import db
+from pm_platform.parking import service as parking
+from pm_platform.places.models import AdminArea, Compound
+from pm_platform.places.service import create_device, create_user_with_role
+from tests.live import _wait_for_port, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RATE = 200          # requests per second, across all connections
+CONNECTIONS = 10    # each paced at RATE / CONNECTIONS
+WORKERS = 4         # gunicorn sync workers
+
+# wrk script: pace each connection, give every request a fresh event and a valid plate.
+# `delay()` makes wrk wait between one connection's requests, so the offered rate is ~RATE.
+LUA = r"""
+local counter = 0
+local threads = {}
+function setup(thread)
+  thread:set("thread_no", #threads + 1)
+  table.insert(threads, thread)
+end
+function init(args)
+  lot_id = args[1]; key = args[2]; path = args[3]; interval = tonumber(args[4])
+  wrk.headers["Authorization"] = "Bearer " .. key
+  wrk.headers["Content-Type"] = "application/json"
+end
+function delay() return interval end
+function request()
+  if path ~= "/api/v1/parking/gate-events" then return wrk.format("GET", path) end
+  counter = counter + 1
+  local plate = string.format("京A%d%04d", thread_no, counter % 2500)
+  local direction = (math.floor(counter / 2500) % 2 == 0) and "in" or "out"
+  local body = string.format('{"event_id":"t%d-%d","lot_id":%s,"plate":"%s","direction":"%s","at":"%s"}',
+    thread_no, counter, lot_id, plate, direction, os.date("!%Y-%m-%dT%H:%M:%SZ"))
+  return wrk.format("POST", path, nil, body)
+end
+function done(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d errors=%d non2xx=%d duration_us=%d p50=%.3f p95=%.3f p99=%.3f max=%.3f\n",
+    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, summary.duration, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000))
+end
+"""
+
+
+def seed() -> tuple[int, str]:
+    session = db.session
+    district = AdminArea(kind="district", name="区")
+    street = AdminArea(kind="street", name="街道", parent=district)
+    community = AdminArea(kind="community", name="社区", parent=street)
+    session.add_all([district, street, community])
+    session.flush()
+    compound = Compound(name="基准小区", community_id=community.id, street_id=street.id, district_id=district.id)
+    session.add(compound)
+    session.flush()
+    admin = create_user_with_role(session, "bench-admin", "bench-password", "admin", None)
+    lot = parking.create_lot(session, admin, compound.id, "基准停车场", 5000, {
+        "template": "standard", "free_minutes": 0, "first_minutes": 60, "first_price_fen": 500,
+        "unit_minutes": 30, "unit_price_fen": 200, "cap_fen": 3000})
+    _device, key = create_device(session, None, "gate", compound.id)
+    session.commit()
+    return lot.id, key
+
+
+def wait_until_serving(base: str, timeout: float = 120) -> None:
+    """The port opens before the workers answer; wait for answers in a row."""
+    deadline, answered = time.monotonic() + timeout, 0
+    while answered < 3 * WORKERS:
+        if time.monotonic() > deadline:
+            raise RuntimeError("gunicorn did not start answering")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+                answered += response.status == 200
+        except OSError:
+            answered = 0
+            time.sleep(0.2)
+
+
+def run_wrk(url: str, path: str, lot_id: int, key: str, seconds: int, script: str) -> dict:
+    interval_ms = int(1000 * CONNECTIONS / RATE)
+    result = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--timeout", "5s", "-s", script,
+         url, "--", str(lot_id), key, path, str(interval_ms)],
+        capture_output=True, text=True, timeout=seconds + 60)
+    match = re.search(r"RESULT (.*)", result.stdout)
+    if match is None:
+        raise RuntimeError(f"wrk gave no result:\n{result.stdout}\n{result.stderr}")
+    figures = {k: float(v) for k, v in (item.split("=") for item in match.group(1).split())}
+    figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    if os.environ.get("BENCH_DEBUG"):
+        print(result.stdout, result.stderr)
+    return figures
+
+
+def main(seconds: int, use_postgres: bool) -> None:
+    with bench_app(use_postgres=use_postgres) as app, tempfile.TemporaryDirectory() as tmp:
+        lot_id, key = seed()
+        url = app.config["DATABASE_URL"]
+        db.session.remove()
+        script = Path(tmp) / "gate.lua"
+        script.write_text(LUA, encoding="utf-8")
+        port = free_port()
+        log = open(Path(tmp) / "gunicorn.log", "wb")
+        env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": "", "SECRET_KEY": "bench", "IDENTITY_KEY": "bench",
+               "PYTHONPATH": str(ROOT)}
+        server = subprocess.Popen([str(BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(WORKERS),
+                                   "--preload", "wsgi:app"],
+                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_for_port(port, "gunicorn", timeout=120)
+            base = f"http://127.0.0.1:{port}"
+            wait_until_serving(base)
+            run_wrk(base, "/healthz", lot_id, key, 3, str(script))  # warm the workers up
+            baseline = run_wrk(base, "/healthz", lot_id, key, seconds, str(script))
+            gate = run_wrk(base, "/api/v1/parking/gate-events", lot_id, key, seconds, str(script))
+        finally:
+            if os.environ.get("BENCH_DEBUG"):
+                print((Path(tmp) / "gunicorn.log").read_text()[-3000:])
+            server.terminate()
+            server.wait(20)
+            log.close()
+        with db.engine.connect() as connection:
+            from sqlalchemy import text
+            events = connection.execute(text("SELECT count(*) FROM parking_gate_events")).scalar_one()
+            orders = connection.execute(text("SELECT count(*) FROM payment_orders")).scalar_one()
+    print(f"\nGate events, {'PostgreSQL' if use_postgres else 'SQLite'}, gunicorn {WORKERS} sync workers, "
+          f"wrk {CONNECTIONS} connections paced to {RATE}/s, {seconds} s each (target p95 < 50 ms)")
+    print(f"  {'':34} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non-2xx':>8}")
+    for label, f in (("baseline GET /healthz", baseline), ("POST /api/v1/parking/gate-events", gate)):
+        print(f"  {label:34} {f['rps']:7.1f} {f['p50']:8.2f} {f['p95']:8.2f} {f['p99']:8.2f} {f['max']:8.2f} "
+              f"{int(f['non2xx'] + f['errors']):8d}")
+    print(f"  events stored: {events}, payment orders opened by exits: {orders}")
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    started = time.monotonic()
+    main(int(args[0]) if args else 30, "--sqlite" not in sys.argv)
+    print(f"  (whole run {time.monotonic() - started:.0f} s)")

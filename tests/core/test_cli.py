@@ -1,0 +1,47 @@
+"""The CLI is a contract for scripts."""
+from sqlalchemy import select
+
+from pm_platform.core.auth import hash_secret
+from pm_platform.core.models import ApiToken, User
+from pm_platform.places.cli import create_device, create_token, create_user
+from pm_platform.places.models import Device, RoleGrant
+
+
+def test_users_create_with_role_and_scope_then_token(app, world, session, client):
+    runner = app.test_cli_runner()
+    compound = world.compounds[0]
+    result = runner.invoke(create_user, ["clerk01", "--password", "s3cret-pass", "--role", "firm_manager",
+                                         "--scope", f"firm:{world.firm.id}"])
+    assert result.exit_code == 0, result.output
+    user = session.scalar(select(User).where(User.username == "clerk01"))
+    grant = session.scalar(select(RoleGrant).where(RoleGrant.user_id == user.id))
+    assert (grant.role, grant.scope_kind, grant.scope_id) == ("firm_manager", "firm", world.firm.id)
+
+    token_run = runner.invoke(create_token, ["clerk01"])
+    token = token_run.output.strip()
+    assert token_run.exit_code == 0 and "\n" not in token and token.startswith("pmp_")
+    assert session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(token))).user_id == user.id
+    names = {c["name"] for c in client.get("/api/v1/compounds", headers={"Authorization": f"Bearer {token}"}).json}
+    assert names == {compound.name}
+
+
+def test_admin_needs_no_scope_and_bad_scopes_are_refused(app, world, session):
+    runner = app.test_cli_runner()
+    assert runner.invoke(create_user, ["root2", "--password", "long-enough", "--role", "admin"]).exit_code == 0
+    bad = runner.invoke(create_user, ["x1", "--password", "long-enough", "--role", "street", "--scope", "planet:1"])
+    assert bad.exit_code != 0 and "KIND:ID" in bad.output
+    missing = runner.invoke(create_user, ["x2", "--password", "long-enough", "--role", "street", "--scope", "street:999999"])
+    assert missing.exit_code != 0 and "not found" in missing.output
+    short = runner.invoke(create_user, ["x3", "--password", "short", "--role", "admin"])
+    assert short.exit_code != 0 and "at least 8" in short.output
+    assert session.scalar(select(User).where(User.username.in_(["x1", "x2", "x3"]))) is None
+
+
+def test_devices_create_prints_only_the_key(app, world, session):
+    result = app.test_cli_runner().invoke(create_device, ["--kind", "gate", "--scope", f"compound:{world.compounds[0].id}"])
+    key = result.output.strip()
+    assert result.exit_code == 0 and key.startswith("pmd_") and "\n" not in key
+    device = session.scalar(select(Device).where(Device.key_hash == hash_secret(key)))
+    assert device.kind == "gate" and device.compound_id == world.compounds[0].id
+    wrong = app.test_cli_runner().invoke(create_device, ["--kind", "gate", "--scope", f"street:{world.streets[0].id}"])
+    assert wrong.exit_code != 0
