@@ -146,3 +146,19 @@ def test_spot_checks_need_every_item_and_the_community_role(session, world):
         spot_check(session, world.user(session, "community", 1), first.id)
     check = spot_check(session, community, first.id)
     assert (check.score, check.max_score, check.month) == (50, 60, "2026-10")
+
+
+def test_the_monthly_task_and_command_compute_last_month_and_leave_published_months(app, session, world, figures):
+    from tasks.scoring import compute_month as task
+
+    first = world.compounds[0]
+    figures.set(first.id, billed_fen=100, paid_fen=100)
+    assert task.run(MONTH) >= 2
+    service.publish_month(session, world.user(session, "street"), first.street_id, MONTH)
+    session.commit()
+    figures.set(first.id, billed_fen=100, paid_fen=0)
+    result = app.test_cli_runner().invoke(args=["scoring", "compute", MONTH])
+    assert result.exit_code == 0 and "cards written" in result.output
+    assert current_card(session, first.id).total == 10000  # frozen: the later figures changed nothing
+    bad = app.test_cli_runner().invoke(args=["scoring", "compute", "2026-13"])
+    assert bad.exit_code != 0 and "2026-11" in bad.output
