@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from fractions import Fraction
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from pm_platform.core import clock
 from pm_platform.core.errors import NotFound, ValidationError
 from pm_platform.core.models import User
 from pm_platform.places import scope
 from pm_platform.places.models import AdminArea, Compound, PropertyFirm
 from pm_platform.scoring import arithmetic, ranking, service
-from pm_platform.scoring.models import PublishedMonth, Scorecard
+from pm_platform.scoring.models import PublishedMonth, Scorecard, ScorecardLine
 
 CHILD_KIND = {"district": "street", "street": "community", "community": "compound"}
 AREA_COLUMN = {"district": Scorecard.district_id, "street": Scorecard.street_id, "community": Scorecard.community_id}
+CHILD_COLUMN = {"street": Scorecard.street_id, "community": Scorecard.community_id, "compound": Scorecard.compound_id}
 
 
 def parse_scope(text: str | None, kinds=("district", "street", "community", "compound")) -> tuple[str, int]:
@@ -92,81 +95,107 @@ class Row:
 @dataclass
 class Board:
     kind: str
-    area: AdminArea | None
+    area: AdminArea
     month: str
     rows: list[Row]
     total: int | None
+    scored: int  # compounds with a card this month
     breakdown: list[tuple[str, int, int]]  # (indicator key, average points, weight)
     watch: dict[str, int]
     trend: list[tuple[str, int | None]]
-    cards: list[Scorecard]
 
 
-def _average_by(cards: list[Scorecard], key) -> dict[int, list[Scorecard]]:
-    grouped = defaultdict(list)
-    for card in cards:
-        grouped[key(card)].append(card)
-    return grouped
+def _mean(total_sum, count) -> int | None:
+    """The average of `count` totals adding up to `total_sum` (hundredths, half-up)."""
+    return arithmetic.round_hundredths(Fraction(int(total_sum), int(count) * 100)) if count else None
 
 
 def area_board(session: Session, user: User, kind: str, area_id: int, month: str) -> Board:
     """A district, street or community board: each child's average score and grades, the
-    indicators' average points, the level's 12-month trend, and the figures to watch."""
+    indicators' average points, the level's 12-month trend, and the figures to watch. Read
+    with grouped queries, so a district of 500 compounds loads no card objects."""
     area = session.get(AdminArea, area_id)
     if area is None or area.kind != kind:
         raise NotFound(f"{kind} {area_id} not found")
+    clock.parse_period(month, "month")
     visible = scope.compound_ids(session, user, scope.STAFF_ROLES)
-    cards = service.cards_in(session, user, month, kind, area_id)
+    in_area = (AREA_COLUMN[kind] == area_id, Scorecard.is_current, Scorecard.compound_id.in_(visible))
     child = CHILD_KIND[kind]
+    child_column = CHILD_COLUMN[child]
     if child == "compound":
         children = session.execute(select(Compound.id, Compound.name).where(
             Compound.community_id == area_id, Compound.id.in_(visible)).order_by(Compound.name)).all()
-        by_child = _average_by(cards, lambda c: c.compound_id)
     else:
-        column = Compound.street_id if child == "street" else Compound.community_id
         parent_column = Compound.district_id if kind == "district" else Compound.street_id
-        child_ids = set(session.scalars(select(column).where(parent_column == area_id, Compound.id.in_(visible))))
+        own_column = Compound.street_id if child == "street" else Compound.community_id
+        child_ids = select(own_column).where(parent_column == area_id, Compound.id.in_(visible))
         children = session.execute(select(AdminArea.id, AdminArea.name).where(AdminArea.id.in_(child_ids))
                                    .order_by(AdminArea.name)).all()
-        by_child = _average_by(cards, lambda c: c.street_id if child == "street" else c.community_id)
-    trends = monthly_averages(session, user, kind, area_id, month, child)
-    rows = []
-    for child_id, name in children:
-        group = by_child.get(child_id, [])
-        row = Row(child, child_id, name, compounds=len(group), trend=trends.get(child_id, []))
-        if child == "compound" and group:
-            row.total, row.card_id = group[0].total, group[0].id
-        else:
-            row.total = arithmetic.average([c.total for c in group])
+    rows = {child_id: Row(child, child_id, name) for child_id, name in children}
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for child_id, grade, cards, total_sum, scored in session.execute(
+            select(child_column, Scorecard.grade, func.count(), func.sum(Scorecard.total), func.count(Scorecard.total))
+            .where(Scorecard.month == month, *in_area).group_by(child_column, Scorecard.grade)):
+        row = rows.get(child_id)
+        if row is None:
+            continue
+        row.compounds += cards
+        if grade:
+            row.grades[grade] += cards
+        sums[child_id][0] += int(total_sum or 0)
+        sums[child_id][1] += scored
+    if child == "compound":
+        for compound_id, card_id in session.execute(select(Scorecard.compound_id, Scorecard.id).where(
+                Scorecard.month == month, *in_area)):
+            rows[compound_id].card_id = card_id
+    trends = _trends(session, month, in_area, child_column)
+    for row in rows.values():
+        row.total = _mean(*sums[row.id]) if row.id in sums else None
         row.grade = arithmetic.grade_of(row.total)
-        for card in group:
-            if card.grade:
-                row.grades[card.grade] += 1
-        rows.append(row)
-    rows.sort(key=lambda r: (r.total is None, -(r.total or 0), r.name))
-    watch = watch_figures(cards)
-    return Board(kind, area, month, rows, arithmetic.average([c.total for c in cards]), breakdown(cards), watch,
-                 trends.get("all", []), cards)
+        row.trend = trends.get(row.id, [])
+    ordered = sorted(rows.values(), key=lambda r: (r.total is None, -(r.total or 0), r.name))
+    all_sum, all_count = sum(v[0] for v in sums.values()), sum(v[1] for v in sums.values())
+    return Board(kind, area, month, ordered, _mean(all_sum, all_count), sum(r.compounds for r in ordered),
+                 _breakdown(session, month, in_area), _watch(session, month, in_area), trends.get("all", []))
 
 
-def monthly_averages(session: Session, user: User, kind: str, area_id: int, month: str, child: str) -> dict:
+def _trends(session: Session, month: str, in_area: tuple, child_column) -> dict:
     """12-month trend of the average score, for the whole area ("all") and for each child."""
     months = service.last_months(month, 12)
-    column = AREA_COLUMN[kind]
-    child_column = {"street": Scorecard.street_id, "community": Scorecard.community_id,
-                    "compound": Scorecard.compound_id}[child]
-    rows = session.execute(select(Scorecard.month, child_column, Scorecard.total).where(
-        column == area_id, Scorecard.is_current, Scorecard.month.in_(months),
-        Scorecard.compound_id.in_(scope.compound_ids(session, user, scope.STAFF_ROLES)))).all()
-    totals: dict = defaultdict(lambda: defaultdict(list))
-    for m, child_id, total in rows:
-        totals[child_id][m].append(total)
-        totals["all"][m].append(total)
-    return {key: [(m, arithmetic.average(per_month.get(m, []))) for m in months] for key, per_month in totals.items()}
+    sums: dict = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for m, child_id, total_sum, scored in session.execute(
+            select(Scorecard.month, child_column, func.sum(Scorecard.total), func.count(Scorecard.total))
+            .where(Scorecard.month.in_(months), *in_area).group_by(Scorecard.month, child_column)):
+        for key in (child_id, "all"):
+            sums[key][m][0] += int(total_sum or 0)
+            sums[key][m][1] += scored
+    return {key: [(m, _mean(*per_month[m]) if m in per_month else None) for m in months]
+            for key, per_month in sums.items()}
 
 
-def breakdown(cards: list[Scorecard]) -> list[tuple[str, int, int]]:
+def _breakdown(session: Session, month: str, in_area: tuple) -> list[tuple[str, int, int]]:
     """Average points per indicator over the cards that measured it (hundredths), with its weight."""
+    measured = ScorecardLine.denominator > 0
+    rows = {key: (points, count, weight) for key, points, count, weight in session.execute(
+        select(ScorecardLine.key, func.sum(case((measured, ScorecardLine.points), else_=0)),
+               func.count(case((measured, 1))), func.max(ScorecardLine.weight))
+        .join(Scorecard, Scorecard.id == ScorecardLine.scorecard_id)
+        .where(Scorecard.month == month, *in_area, ScorecardLine.kind == "indicator").group_by(ScorecardLine.key))}
+    return [(key, _mean(rows[key][0], rows[key][1]) or 0 if key in rows else 0, rows[key][2] if key in rows else 0)
+            for key in arithmetic.INDICATOR_KEYS]
+
+
+def _watch(session: Session, month: str, in_area: tuple) -> dict[str, int]:
+    """Overdue work orders, missed inspections, arrears and rebounds added up over the cards."""
+    summed: dict[str, int] = defaultdict(int)
+    for watch in session.scalars(select(Scorecard.watch).where(Scorecard.month == month, *in_area)):
+        for key, value in (watch or {}).items():
+            summed[key] += value
+    return dict(summed)
+
+
+def card_breakdown(cards: list[Scorecard]) -> list[tuple[str, int, int]]:
+    """The same averages as a board's, over a few loaded cards (a firm's compounds)."""
     sums: dict[str, list[int]] = defaultdict(list)
     weights: dict[str, int] = {}
     for card in cards:
@@ -176,15 +205,6 @@ def breakdown(cards: list[Scorecard]) -> list[tuple[str, int, int]]:
             weights.setdefault(line.key, line.weight)
     return [(key, arithmetic.average(sums.get(key, [])) or 0, weights.get(key, 0))
             for key in arithmetic.INDICATOR_KEYS]
-
-
-def watch_figures(cards: list[Scorecard]) -> dict[str, int]:
-    """Overdue work orders, missed inspections, arrears and rebounds added up over the cards."""
-    summed: dict[str, int] = defaultdict(int)
-    for card in cards:
-        for key, value in (card.watch or {}).items():
-            summed[key] += value
-    return dict(summed)
 
 
 def firm_board(session: Session, user: User, firm_id: int, month: str) -> dict:
@@ -201,4 +221,4 @@ def firm_board(session: Session, user: User, firm_id: int, month: str) -> dict:
                 trend=service.compound_trend(session, c.compound_id, month)) for c in cards]
     score = service.firm_scores(cards).get(firm_id, (None, 0, 0))
     return {"firm": firm, "month": month, "rows": rows, "total": score[0], "grade": arithmetic.grade_of(score[0]),
-            "breakdown": breakdown(cards), "warnings": ranking.warnings_for(session, user, firm_id=firm_id)}
+            "breakdown": card_breakdown(cards), "warnings": ranking.warnings_for(session, user, firm_id=firm_id)}

@@ -100,7 +100,7 @@ def home():
 def board(kind: str, area_id: int):
     month = _month()
     data = boards.area_board(db.session, current_user, kind, area_id, month)
-    if not data.cards and not data.rows:
+    if not data.rows:  # the area exists, but none of it is the user's
         raise NotFound(f"{kind} {area_id} not found")
     roles = scope.roles_of(db.session, current_user)
     covers = lambda roles_wanted: scope.covers_area(db.session, current_user, data.area, roles_wanted)  # noqa: E731

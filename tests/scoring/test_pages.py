@@ -24,6 +24,9 @@ def test_district_board_drills_down_to_a_card_line(session, world, figures, logi
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "街道1" in html and "街道2" in html and "<svg" in html
+    # the district's average of 59.51 and 100.00 is 79.755 → 79.76; fee collection averages
+    # 14.29 and 20.00 over the two cards that measured it → 17.145 → 17.15
+    assert "79.76" in html and "17.15" in html
     street = client.get(f"/scores/street/{world.streets[0].id}?month={MONTH}").get_data(as_text=True)
     assert "社区1" in street
     community = client.get(f"/scores/community/{world.communities[0].id}?month={MONTH}").get_data(as_text=True)
