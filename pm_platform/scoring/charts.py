@@ -27,7 +27,7 @@ def trend_svg(points: list[tuple[str, int | None]], width: int = 560, height: in
     segments = []
     for index, (month, total) in enumerate(points):
         x = left + index * step
-        if index % max(len(points) // 6, 1) == 0 or index == len(points) - 1:
+        if (len(points) - 1 - index) % max(len(points) // 6, 1) == 0:  # every other month, back from the last
             anchor = "end" if index == len(points) - 1 else "middle"
             parts.append(f'<text x="{x:.1f}" y="{height - 6}" font-size="10" text-anchor="{anchor}">{escape(month[2:])}</text>')
         if total is None:
