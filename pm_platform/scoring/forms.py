@@ -46,8 +46,8 @@ class FundForm(FlaskForm):
 
 class IndicatorForm(Form):
     weight = IntegerField(_l("Weight"), validators=[InputRequired(), NumberRange(0, 100)])
-    floor = IntegerField(_l("Floor %"), validators=[InputRequired(), NumberRange(0, 100)])
-    target = IntegerField(_l("Target %"), validators=[InputRequired(), NumberRange(0, 100)])
+    floor = IntegerField(_l("Floor rate"), validators=[InputRequired(), NumberRange(0, 100)])
+    target = IntegerField(_l("Target rate"), validators=[InputRequired(), NumberRange(0, 100)])
 
 
 class DeductionForm(Form):

@@ -87,3 +87,47 @@ def test_pdfs_and_the_rewards_sheet(session, world, figures, login):
     rows = list(load_workbook(io.BytesIO(sheet.data)).active.values)
     # only the second compound (100 points) earns its 15,000; scaled down to the 10,000 fund
     assert rows[-1][-2:] == ("15000.00", "10000.00")
+
+
+def test_publish_then_correct_a_card_from_the_pages(session, world, figures, login):
+    setup_month(session, world, figures)
+    first = world.compounds[0]
+    street = login(world.user(session, "street"))
+    board = street.get(f"/scores/street/{first.street_id}?month={MONTH}").get_data(as_text=True)
+    assert "发布 2026-10" in board
+    assert street.post(f"/scores/street/{first.street_id}/publish", data={"month": MONTH}).status_code == 302
+    assert "已发布(已冻结)" in street.get(f"/scores/street/{first.street_id}?month={MONTH}").get_data(as_text=True)
+
+    hand = dict(billed_fen=10000, paid_fen=10000, due_items=50, on_time=45, resolutions_due=20, resolved_on_time=19,
+                satisfied=6, basically_satisfied=2, rated=10, follow_ups=4, closed_not_fixed=1, rebounds=12, disclosure=True)
+    figures.set(first.id, **hand)
+    response = street.post(f"/scores/compound/{first.id}/revise", data={"month": MONTH, "reason": "补录十月缴费"})
+    assert response.status_code == 302
+    page = street.get(f"/scores/compound/{first.id}?month={MONTH}").get_data(as_text=True)
+    assert "补录十月缴费" in page and "已被更正" in page  # the published revision stays, marked replaced
+    again = street.post(f"/scores/compound/{first.id}/revise", data={"month": MONTH, "reason": "再次"})
+    assert again.status_code == 409
+
+
+def test_the_bureau_edits_the_scheme_from_a_month(session, world, login):
+    client = login(world.user(session, "bureau"))
+    url = f"/scores/scheme/{world.district.id}"
+    form = client.get(url + "?month=2026-12").get_data(as_text=True)
+    assert "物业费收缴率" in form
+    data = {"effective_month": "2026-12"}
+    weights = {"fee_collection": 25, "inspection_completion": 20, "workorders_on_time": 15, "satisfaction": 10,
+               "spot_checks": 20, "disclosure_on_time": 5, "really_fixed": 5}
+    for key, weight in weights.items():
+        data.update({f"i_{key}-weight": weight, f"i_{key}-floor": 60, f"i_{key}-target": 95})
+    for key, per, cap in (("rebound", 1, 10), ("closed_not_fixed", 2, ""), ("safety_incident", 20, "")):
+        data.update({f"d_{key}-per": per, f"d_{key}-cap": cap})
+    assert client.post(url + "?month=2026-12", data=data).status_code == 302
+    from pm_platform.scoring import service as scoring
+    scheme_id, definition = scoring.scheme_for(session, world.district.id, "2027-01")
+    assert scheme_id and {i["key"]: i["weight"] for i in definition["indicators"]} == weights
+    assert scoring.scheme_for(session, world.district.id, "2026-11")[0] is None  # earlier months keep the default
+
+    data["i_satisfaction-weight"] = 11  # 101 in all
+    page = client.post(url + "?month=2026-12", data=data).get_data(as_text=True)
+    assert "100" in page and "error" in page
+    assert login(world.user(session, "street")).get(url).status_code == 404
