@@ -17,7 +17,7 @@ def trend_svg(points: list[tuple[str, int | None]], width: int = 560, height: in
         return top + plot_h * (1 - value / 100)
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="trend" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-label="{escape(label)}">']
+             f'width="100%" style="max-width:{width}px;height:auto" role="img" aria-label="{escape(label)}">']
     upper = 100
     for bound, colour in BANDS:
         parts.append(f'<rect x="{left}" y="{y(upper):.1f}" width="{plot_w}" height="{y(bound) - y(upper):.1f}" fill="{colour}"/>')
