@@ -1,0 +1,1 @@
+"""Service scores: schemes, scorecards, spot checks, red/black lists, rewards, dossiers."""

@@ -1,0 +1,133 @@
+"""The score pages: boards with drill-down, spot checks on a form, lists, rewards, PDFs."""
+import io
+
+from openpyxl import load_workbook
+
+from pm_platform.scoring import rewards, service
+from tests.scoring.test_cards import SPOT, hand_computed_inputs
+
+MONTH = "2026-10"
+
+
+def setup_month(session, world, figures):
+    first, second = world.compounds
+    hand_computed_inputs(figures, first.id)
+    figures.set(second.id, billed_fen=100, paid_fen=100, due_items=5, on_time=5)
+    service.compute_month(session, MONTH)
+    session.commit()
+
+
+def test_district_board_drills_down_to_a_card_line(session, world, figures, login):
+    setup_month(session, world, figures)
+    client = login(world.user(session, "bureau"))
+    page = client.get(f"/scores/district/{world.district.id}?month={MONTH}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "街道1" in html and "街道2" in html and "<svg" in html
+    # the district's average of 59.51 and 100.00 is 79.755 → 79.76; fee collection averages
+    # 14.29 and 20.00 over the two cards that measured it → 17.145 → 17.15
+    assert "79.76" in html and "17.15" in html
+    street = client.get(f"/scores/street/{world.streets[0].id}?month={MONTH}").get_data(as_text=True)
+    assert "社区1" in street
+    community = client.get(f"/scores/community/{world.communities[0].id}?month={MONTH}").get_data(as_text=True)
+    assert world.compounds[0].name in community and "56.88" not in community and "59.51" in community
+    compound = client.get(f"/scores/compound/{world.compounds[0].id}?month={MONTH}").get_data(as_text=True)
+    assert "59.51" in compound and "8500 / 10000" in compound
+    card = session.scalars(service.scoped_cards(session, world.user(session, "admin"), MONTH)
+                           .where(service.Scorecard.compound_id == world.compounds[0].id)).one()
+    records = client.get(f"/scores/card/{card.id}/spot_checks").get_data(as_text=True)
+    assert "0 / 0" in records or "0.00" in records
+    assert client.get(f"/scores/card/{card.id}/no_such_line").status_code == 404
+
+
+def test_a_street_office_board_shows_only_its_own_compounds(session, world, figures, login):
+    setup_month(session, world, figures)
+    client = login(world.user(session, "street"))
+    assert client.get("/scores/").headers["Location"].endswith(f"/scores/street/{world.streets[0].id}")
+    other = client.get(f"/scores/street/{world.streets[1].id}?month={MONTH}")
+    assert other.status_code == 404
+    district = client.get(f"/scores/district/{world.district.id}?month={MONTH}").get_data(as_text=True)
+    assert "街道1" in district and "街道2" not in district
+    assert client.get(f"/scores/compound/{world.compounds[1].id}?month={MONTH}").status_code == 404
+
+
+def test_spot_check_form_on_a_phone(session, world, login):
+    client = login(world.user(session, "community"))
+    url = f"/scores/compound/{world.compounds[0].id}/spot-check"
+    assert client.get(url).status_code == 200
+    data = {"checked_on": "2026-10-15", "note": "抽查"}
+    for key, score in SPOT.items():
+        data[f"{key}-score"] = str(score)
+        data[f"{key}-note"] = ""
+    data["fire_lanes-photos"] = [(io.BytesIO(b"\x89PNG\r\n"), "lane.png", "image/png")]
+    response = client.post(url, data=data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    bad = dict(data, **{"cleaning-score": "12"})
+    bad.pop("fire_lanes-photos")
+    response = client.post(url, data=bad)
+    assert response.status_code == 200 and "error" in response.get_data(as_text=True)
+
+
+def test_pdfs_and_the_rewards_sheet(session, world, figures, login):
+    setup_month(session, world, figures)
+    bureau = world.user(session, "bureau")
+    for index, street in enumerate(world.streets):
+        service.publish_month(session, world.user(session, "street", index), street.id, MONTH)
+    rewards.set_fund(session, bureau, world.district.id, "2026-H2", 10_000_00)
+    session.commit()
+    client = login(bureau)
+    assert client.post(f"/scores/lists/{world.district.id}?month={MONTH}").status_code == 302
+    for url in (f"/scores/district/{world.district.id}?month={MONTH}&format=pdf",
+                f"/scores/lists/{world.district.id}?month={MONTH}&format=pdf",
+                f"/scores/rewards/{world.district.id}?half=2026-H2&format=pdf",
+                f"/scores/compound/{world.compounds[0].id}/dossier.pdf?month={MONTH}"):
+        response = client.get(url)
+        assert response.status_code == 200 and response.data.startswith(b"%PDF"), url
+    sheet = client.get(f"/scores/rewards/{world.district.id}?half=2026-H2&format=xlsx")
+    rows = list(load_workbook(io.BytesIO(sheet.data)).active.values)
+    # only the second compound (100 points) earns its 15,000; scaled down to the 10,000 fund
+    assert rows[-1][-2:] == ("15000.00", "10000.00")
+
+
+def test_publish_then_correct_a_card_from_the_pages(session, world, figures, login):
+    setup_month(session, world, figures)
+    first = world.compounds[0]
+    street = login(world.user(session, "street"))
+    board = street.get(f"/scores/street/{first.street_id}?month={MONTH}").get_data(as_text=True)
+    assert "发布 2026-10" in board
+    assert street.post(f"/scores/street/{first.street_id}/publish", data={"month": MONTH}).status_code == 302
+    assert "已发布(已冻结)" in street.get(f"/scores/street/{first.street_id}?month={MONTH}").get_data(as_text=True)
+
+    hand = dict(billed_fen=10000, paid_fen=10000, due_items=50, on_time=45, resolutions_due=20, resolved_on_time=19,
+                satisfied=6, basically_satisfied=2, rated=10, follow_ups=4, closed_not_fixed=1, rebounds=12, disclosure=True)
+    figures.set(first.id, **hand)
+    response = street.post(f"/scores/compound/{first.id}/revise", data={"month": MONTH, "reason": "补录十月缴费"})
+    assert response.status_code == 302
+    page = street.get(f"/scores/compound/{first.id}?month={MONTH}").get_data(as_text=True)
+    assert "补录十月缴费" in page and "已被更正" in page  # the published revision stays, marked replaced
+    again = street.post(f"/scores/compound/{first.id}/revise", data={"month": MONTH, "reason": "再次"})
+    assert again.status_code == 409
+
+
+def test_the_bureau_edits_the_scheme_from_a_month(session, world, login):
+    client = login(world.user(session, "bureau"))
+    url = f"/scores/scheme/{world.district.id}"
+    form = client.get(url + "?month=2026-12").get_data(as_text=True)
+    assert "物业费收缴率" in form
+    data = {"effective_month": "2026-12"}
+    weights = {"fee_collection": 25, "inspection_completion": 20, "workorders_on_time": 15, "satisfaction": 10,
+               "spot_checks": 20, "disclosure_on_time": 5, "really_fixed": 5}
+    for key, weight in weights.items():
+        data.update({f"i_{key}-weight": weight, f"i_{key}-floor": 60, f"i_{key}-target": 95})
+    for key, per, cap in (("rebound", 1, 10), ("closed_not_fixed", 2, ""), ("safety_incident", 20, "")):
+        data.update({f"d_{key}-per": per, f"d_{key}-cap": cap})
+    assert client.post(url + "?month=2026-12", data=data).status_code == 302
+    from pm_platform.scoring import service as scoring
+    scheme_id, definition = scoring.scheme_for(session, world.district.id, "2027-01")
+    assert scheme_id and {i["key"]: i["weight"] for i in definition["indicators"]} == weights
+    assert scoring.scheme_for(session, world.district.id, "2026-11")[0] is None  # earlier months keep the default
+
+    data["i_satisfaction-weight"] = 11  # 101 in all
+    page = client.post(url + "?month=2026-12", data=data).get_data(as_text=True)
+    assert "100" in page and "error" in page
+    assert login(world.user(session, "street")).get(url).status_code == 404
