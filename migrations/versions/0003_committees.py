@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0003_committees'
-down_revision = '0001_foundation'
+down_revision = '0002_fees'
 branch_labels = None
 depends_on = None
 

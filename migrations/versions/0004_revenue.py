@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0004_revenue'
-down_revision = '0001_foundation'
+down_revision = '0003_committees'
 branch_labels = None
 depends_on = None
 

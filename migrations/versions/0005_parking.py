@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0005_parking'
-down_revision = '0001_foundation'
+down_revision = '0004_revenue'
 branch_labels = None
 depends_on = None
 

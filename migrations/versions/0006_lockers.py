@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0006_lockers'
-down_revision = '0004_revenue'
+down_revision = '0005_parking'
 branch_labels = None
 depends_on = None
 

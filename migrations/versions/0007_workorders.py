@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0007_workorders'
-down_revision = '0001_foundation'
+down_revision = '0006_lockers'
 branch_labels = None
 depends_on = None
 

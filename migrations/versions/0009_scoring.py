@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0009_scoring'
-down_revision = '0001_foundation'
+down_revision = '0008_inspections'
 branch_labels = None
 depends_on = None
 

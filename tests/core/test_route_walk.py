@@ -24,7 +24,13 @@ def fill(rule, value):
     """The URL with every argument set to `value` (ints) or a string that names nothing."""
     url = rule.rule
     for name, converter in rule._converters.items():
-        replacement = str(value) if type(converter).__name__ == "IntegerConverter" else "nothing-here"
+        kind = type(converter).__name__
+        if kind == "IntegerConverter":
+            replacement = str(value)
+        elif kind == "AnyConverter":  # a fixed choice, e.g. <any(district, street):kind>
+            replacement = sorted(converter.items)[0]
+        else:
+            replacement = "nothing-here"
         url = re.sub(rf"<[^>]*\b{name}>", replacement, url)
     return url
 
