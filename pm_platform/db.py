@@ -25,6 +25,11 @@ CreatedAt = Annotated[
 Name = Annotated[str, mapped_column(String(200))]
 
 
+def in_values(column: str, values: tuple[str, ...]) -> str:
+    """SQL for a CHECK constraint that keeps `column` to a fixed set of values."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {

@@ -8,8 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_platform.committees.rules import CATEGORIES, RuleSet, Threshold
-from pm_platform.db import AreaCm2, Base, CreatedAt, intpk
-from pm_platform.places.models import _in
+from pm_platform.db import AreaCm2, Base, CreatedAt, intpk, in_values
 
 MOTION_STATUSES = ("draft", "open", "closed", "final")
 CHOICES = ("agree", "disagree", "abstain")
@@ -62,8 +61,8 @@ class Motion(Base):
 
     __tablename__ = "motions"
     __table_args__ = (
-        CheckConstraint(_in("category", CATEGORIES), name="category"),
-        CheckConstraint(_in("status", MOTION_STATUSES), name="status"),
+        CheckConstraint(in_values("category", CATEGORIES), name="category"),
+        CheckConstraint(in_values("status", MOTION_STATUSES), name="status"),
         CheckConstraint("closes_at > opens_at", name="window"),
         CheckConstraint("seats IS NULL OR seats IN (5, 7, 9, 11)", name="seats"),
     )
@@ -163,8 +162,8 @@ class Ballot(Base):
     __tablename__ = "ballots"
     __table_args__ = (
         UniqueConstraint("motion_id", "voter_id"),
-        CheckConstraint("choice IS NULL OR " + _in("choice", CHOICES), name="choice"),
-        CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        CheckConstraint("choice IS NULL OR " + in_values("choice", CHOICES), name="choice"),
+        CheckConstraint(in_values("channel", CHANNELS), name="channel"),
     )
 
     id: Mapped[intpk]
@@ -192,7 +191,7 @@ class Proxy(Base):
     __tablename__ = "proxies"
     __table_args__ = (
         UniqueConstraint("motion_id", "voter_id"),
-        CheckConstraint(_in("status", PROXY_STATUSES), name="status"),
+        CheckConstraint(in_values("status", PROXY_STATUSES), name="status"),
         Index("ix_proxies_holder", "motion_id", "holder_id"),
     )
 
@@ -214,8 +213,8 @@ class PaperBallot(Base):
     __tablename__ = "paper_ballots"
     __table_args__ = (
         UniqueConstraint("motion_id", "voter_id"),
-        CheckConstraint(_in("choice", CHOICES), name="choice"),
-        CheckConstraint(_in("status", PAPER_STATUSES), name="status"),
+        CheckConstraint(in_values("choice", CHOICES), name="choice"),
+        CheckConstraint(in_values("status", PAPER_STATUSES), name="status"),
         CheckConstraint("confirmed_by_id IS NULL OR confirmed_by_id <> entered_by_id", name="two_people"),
     )
 

@@ -10,9 +10,9 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pm_platform.db import AreaCm2, Base, CreatedAt, Fen, intpk
+from pm_platform.db import AreaCm2, Base, CreatedAt, Fen, intpk, in_values
 from pm_platform.fees.payments import PaymentOrder  # noqa: F401  (its table belongs to this domain)
-from pm_platform.places.models import Unit, _in
+from pm_platform.places.models import Unit
 
 FEE_KINDS = ("per_area", "fixed")
 APPLIES_TO = ("residential", "commercial", "parking", "all")
@@ -31,9 +31,9 @@ class FeeItem(Base):
     __tablename__ = "fee_items"
     __table_args__ = (
         UniqueConstraint("compound_id", "name"),
-        CheckConstraint(_in("kind", FEE_KINDS), name="kind"),
-        CheckConstraint(_in("applies_to", APPLIES_TO), name="applies_to"),
-        CheckConstraint(_in("cycle", CYCLES), name="cycle"),
+        CheckConstraint(in_values("kind", FEE_KINDS), name="kind"),
+        CheckConstraint(in_values("applies_to", APPLIES_TO), name="applies_to"),
+        CheckConstraint(in_values("cycle", CYCLES), name="cycle"),
         CheckConstraint("due_day BETWEEN 1 AND 28", name="due_day"),
     )
 
@@ -95,8 +95,8 @@ class BillingRun(Base):
 
     __tablename__ = "billing_runs"
     __table_args__ = (
-        CheckConstraint(_in("scope_kind", RUN_SCOPES), name="scope_kind"),
-        CheckConstraint(_in("status", RUN_STATUSES), name="status"),
+        CheckConstraint(in_values("scope_kind", RUN_SCOPES), name="scope_kind"),
+        CheckConstraint(in_values("status", RUN_STATUSES), name="status"),
     )
 
     id: Mapped[intpk]
@@ -165,8 +165,8 @@ class Payment(Base):
     __table_args__ = (
         UniqueConstraint("channel", "external_txn_id"),
         UniqueConstraint("receipt_no"),
-        CheckConstraint(_in("kind", PAYMENT_KINDS), name="kind"),
-        CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        CheckConstraint(in_values("kind", PAYMENT_KINDS), name="kind"),
+        CheckConstraint(in_values("channel", CHANNELS), name="channel"),
         CheckConstraint("(kind = 'payment') = (amount_fen > 0) AND amount_fen <> 0", name="sign_by_kind"),
     )
 
@@ -222,7 +222,7 @@ class Waiver(Base):
 
     __tablename__ = "waivers"
     __table_args__ = (
-        CheckConstraint(_in("status", WAIVER_STATUSES), name="status"),
+        CheckConstraint(in_values("status", WAIVER_STATUSES), name="status"),
         CheckConstraint("percent BETWEEN 1 AND 100", name="percent"),
         CheckConstraint("to_period >= from_period", name="span"),
     )

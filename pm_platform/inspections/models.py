@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pm_platform.db import Base, CreatedAt, intpk
+from pm_platform.db import Base, CreatedAt, intpk, in_values
 from pm_platform.places.models import Building, Compound
 
 KINDS = ("extinguisher", "hydrant", "pump", "elevator", "gate", "camera", "ev_charger", "roof", "drain")
@@ -16,8 +16,6 @@ TIMELINESS = ("on_time", "late", "out_of_window")
 FINDING_STATUSES = ("open", "awaiting_reinspection", "closed")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Facility(Base):
@@ -26,7 +24,7 @@ class Facility(Base):
     __tablename__ = "facilities"
     __table_args__ = (
         UniqueConstraint("compound_id", "name"),
-        CheckConstraint(_in("kind", KINDS), name="kind"),
+        CheckConstraint(in_values("kind", KINDS), name="kind"),
         CheckConstraint("lat_e6 IS NULL OR lat_e6 BETWEEN -90000000 AND 90000000", name="lat"),
         CheckConstraint("lng_e6 IS NULL OR lng_e6 BETWEEN -180000000 AND 180000000", name="lng"),
     )
@@ -89,7 +87,7 @@ class Checklist(Base):
     __tablename__ = "inspection_checklists"
     __table_args__ = (
         UniqueConstraint("firm_id", "kind"),
-        CheckConstraint(_in("kind", KINDS), name="kind"),
+        CheckConstraint(in_values("kind", KINDS), name="kind"),
         CheckConstraint("radius_m BETWEEN 5 AND 1000", name="radius"),
     )
 
@@ -110,7 +108,7 @@ class Plan(Base):
     __tablename__ = "inspection_plans"
     __table_args__ = (
         UniqueConstraint("compound_id", "name"),
-        CheckConstraint(_in("frequency", FREQUENCIES), name="frequency"),
+        CheckConstraint(in_values("frequency", FREQUENCIES), name="frequency"),
         CheckConstraint("month_day IS NULL OR month_day BETWEEN 1 AND 31", name="month_day"),
         CheckConstraint("late_minutes BETWEEN 0 AND 720", name="late_minutes"),
     )
@@ -182,7 +180,7 @@ class RoundItem(Base):
     __tablename__ = "inspection_round_items"
     __table_args__ = (
         UniqueConstraint("round_id", "facility_id"),
-        CheckConstraint(_in("status", ITEM_STATUSES), name="status"),
+        CheckConstraint(in_values("status", ITEM_STATUSES), name="status"),
     )
 
     id: Mapped[intpk]
@@ -214,7 +212,7 @@ class Record(Base):
 
     __tablename__ = "inspection_records"
     __table_args__ = (
-        CheckConstraint(_in("timeliness", TIMELINESS), name="timeliness"),
+        CheckConstraint(in_values("timeliness", TIMELINESS), name="timeliness"),
         Index("ix_inspection_records_compound_submitted", "compound_id", "submitted_at"),
         Index("ix_inspection_records_user_submitted", "user_id", "submitted_at"),
     )
@@ -266,7 +264,7 @@ class Finding(Base):
     __tablename__ = "inspection_findings"
     __table_args__ = (
         UniqueConstraint("record_id", "item_key"),
-        CheckConstraint(_in("status", FINDING_STATUSES), name="status"),
+        CheckConstraint(in_values("status", FINDING_STATUSES), name="status"),
         Index("ix_inspection_findings_facility_status", "facility_id", "status"),
     )
 

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pm_platform.db import Base, CreatedAt, Fen, intpk
+from pm_platform.db import Base, CreatedAt, Fen, intpk, in_values
 
 SPACE_KINDS = ("owned", "rented", "public")            # 产权 / 月租 / 临时
 CAR_TYPES = ("own_space", "monthly", "internal", "temporary")
@@ -19,8 +19,6 @@ SESSION_STATUSES = ("open", "awaiting_payment", "closed", "anomaly")
 ANOMALY_KINDS = ("exit_without_entry", "entry_without_exit", "bad_plate", "future_time", "out_of_order")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class ParkingLot(Base):
@@ -39,7 +37,7 @@ class ParkingTariff(Base):
 
     __tablename__ = "parking_tariffs"
     __table_args__ = (UniqueConstraint("lot_id", "car_type", "effective_from"),
-                      CheckConstraint(_in("car_type", CAR_TYPES), name="car_type"))
+                      CheckConstraint(in_values("car_type", CAR_TYPES), name="car_type"))
 
     id: Mapped[intpk]
     lot_id: Mapped[int] = mapped_column(ForeignKey("parking_lots.id"), index=True)
@@ -51,7 +49,7 @@ class ParkingTariff(Base):
 
 class ParkingSpace(Base):
     __tablename__ = "parking_spaces"
-    __table_args__ = (UniqueConstraint("lot_id", "code"), CheckConstraint(_in("kind", SPACE_KINDS), name="kind"))
+    __table_args__ = (UniqueConstraint("lot_id", "code"), CheckConstraint(in_values("kind", SPACE_KINDS), name="kind"))
 
     id: Mapped[intpk]
     lot_id: Mapped[int] = mapped_column(ForeignKey("parking_lots.id"), index=True)
@@ -62,7 +60,7 @@ class ParkingSpace(Base):
 
 class Vehicle(Base):
     __tablename__ = "vehicles"
-    __table_args__ = (UniqueConstraint("compound_id", "plate"), CheckConstraint(_in("car_type", CAR_TYPES), name="car_type"))
+    __table_args__ = (UniqueConstraint("compound_id", "plate"), CheckConstraint(in_values("car_type", CAR_TYPES), name="car_type"))
 
     id: Mapped[intpk]
     compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"), index=True)
@@ -77,7 +75,7 @@ class ParkingPass(Base):
 
     __tablename__ = "parking_passes"
     __table_args__ = (CheckConstraint("valid_to >= valid_from", name="period"),
-                      CheckConstraint(_in("channel", PASS_CHANNELS), name="channel"))
+                      CheckConstraint(in_values("channel", PASS_CHANNELS), name="channel"))
 
     id: Mapped[intpk]
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id"), index=True)
@@ -93,7 +91,7 @@ class PlateListEntry(Base):
     """Black list: the gate stays shut. White list: the vehicle parks free."""
 
     __tablename__ = "parking_plate_lists"
-    __table_args__ = (UniqueConstraint("compound_id", "plate"), CheckConstraint(_in("kind", LIST_KINDS), name="kind"))
+    __table_args__ = (UniqueConstraint("compound_id", "plate"), CheckConstraint(in_values("kind", LIST_KINDS), name="kind"))
 
     id: Mapped[intpk]
     compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"), index=True)
@@ -107,7 +105,7 @@ class ParkingSession(Base):
     """One stay: an entry and (later) an exit, with the fee and what was paid."""
 
     __tablename__ = "parking_sessions"
-    __table_args__ = (CheckConstraint(_in("status", SESSION_STATUSES), name="status"),
+    __table_args__ = (CheckConstraint(in_values("status", SESSION_STATUSES), name="status"),
                       Index("ix_parking_sessions_lot_plate_status", "lot_id", "plate", "status"))
 
     id: Mapped[intpk]
@@ -146,8 +144,8 @@ class GateEvent(Base):
 
     __tablename__ = "parking_gate_events"
     __table_args__ = (UniqueConstraint("device_id", "event_id"),
-                      CheckConstraint(_in("direction", DIRECTIONS), name="direction"),
-                      CheckConstraint(_in("outcome", GATE_OUTCOMES), name="outcome"))
+                      CheckConstraint(in_values("direction", DIRECTIONS), name="direction"),
+                      CheckConstraint(in_values("outcome", GATE_OUTCOMES), name="outcome"))
 
     id: Mapped[intpk]
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
@@ -172,7 +170,7 @@ class ParkingAnomaly(Base):
     """Something a lot manager must look at, with the charge it carries (0 if none)."""
 
     __tablename__ = "parking_anomalies"
-    __table_args__ = (CheckConstraint(_in("kind", ANOMALY_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(in_values("kind", ANOMALY_KINDS), name="kind"),)
 
     id: Mapped[intpk]
     lot_id: Mapped[int] = mapped_column(ForeignKey("parking_lots.id"), index=True)

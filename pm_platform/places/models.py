@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_platform.core.models import User
-from pm_platform.db import AreaCm2, Base, CreatedAt, intpk
+from pm_platform.db import AreaCm2, Base, CreatedAt, intpk, in_values
 
 AREA_KINDS = ("district", "street", "community")
 UNIT_USES = ("residential", "commercial", "parking")
@@ -17,8 +17,6 @@ SCOPE_KINDS = ("district", "street", "community", "compound", "firm")
 DEVICE_KINDS = ("gate", "locker")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class AdminArea(Base):
@@ -26,7 +24,7 @@ class AdminArea(Base):
 
     __tablename__ = "admin_areas"
     __table_args__ = (
-        CheckConstraint(_in("kind", AREA_KINDS), name="kind"),
+        CheckConstraint(in_values("kind", AREA_KINDS), name="kind"),
         CheckConstraint("(kind = 'district') = (parent_id IS NULL)", name="parent_by_kind"),
         UniqueConstraint("parent_id", "name"),
     )
@@ -76,7 +74,7 @@ class Unit(Base):
     __table_args__ = (
         UniqueConstraint("building_id", "entrance", "room"),
         CheckConstraint("area_cm2 > 0", name="area_positive"),
-        CheckConstraint(_in("use", UNIT_USES), name="use"),
+        CheckConstraint(in_values("use", UNIT_USES), name="use"),
     )
 
     id: Mapped[intpk]
@@ -102,7 +100,7 @@ class Owner(Base):
     (to match the same owner across rows and to verify an account) and a masked form."""
 
     __tablename__ = "owners"
-    __table_args__ = (CheckConstraint(_in("owner_type", OWNER_TYPES), name="owner_type"),)
+    __table_args__ = (CheckConstraint(in_values("owner_type", OWNER_TYPES), name="owner_type"),)
 
     id: Mapped[intpk]
     name: Mapped[str] = mapped_column(String(100))
@@ -170,7 +168,7 @@ class RoleGrant(Base):
     __tablename__ = "role_grants"
     __table_args__ = (
         UniqueConstraint("user_id", "role", "scope_kind", "scope_id"),
-        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint(in_values("role", ROLES), name="role"),
         CheckConstraint("(role = 'admin') = (scope_kind IS NULL)", name="scope_by_role"),
     )
 
@@ -189,7 +187,7 @@ class Device(Base):
     """A parking gate or locker cabinet; it authenticates with its own key (hash stored)."""
 
     __tablename__ = "devices"
-    __table_args__ = (CheckConstraint(_in("kind", DEVICE_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(in_values("kind", DEVICE_KINDS), name="kind"),)
 
     id: Mapped[intpk]
     kind: Mapped[str] = mapped_column(String(20))

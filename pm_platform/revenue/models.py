@@ -6,14 +6,12 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pm_platform.db import Base, CreatedAt, Fen, intpk
+from pm_platform.db import Base, CreatedAt, Fen, intpk, in_values
 
 SOURCES = ("parking", "lockers", "advertising", "venue_rental", "recycling", "other")
 ENTRY_KINDS = ("revenue", "expenditure", "reversal")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class FundEntry(Base):
@@ -25,8 +23,8 @@ class FundEntry(Base):
 
     __tablename__ = "fund_entries"
     __table_args__ = (
-        CheckConstraint(_in("kind", ENTRY_KINDS), name="kind"),
-        CheckConstraint(f"source IS NULL OR {_in('source', SOURCES)}", name="source"),
+        CheckConstraint(in_values("kind", ENTRY_KINDS), name="kind"),
+        CheckConstraint(f"source IS NULL OR {in_values('source', SOURCES)}", name="source"),
         CheckConstraint("kind != 'revenue' OR (source IS NOT NULL AND gross_fen >= 0 AND cost_fen >= 0 "
                         "AND amount_fen = gross_fen - cost_fen)", name="revenue_net"),
         CheckConstraint("kind != 'expenditure' OR (amount_fen < 0 AND decision_ref != '')", name="expenditure"),

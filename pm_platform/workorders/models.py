@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_platform.core.models import User
-from pm_platform.db import Base, CreatedAt, intpk
+from pm_platform.db import Base, CreatedAt, intpk, in_values
 from pm_platform.places.models import Building, Compound, Unit
 
 SOURCES = ("resident", "staff", "hotline_12345", "inspection", "spot_check")
@@ -29,8 +29,6 @@ NOTICE_TARGETS = ("compound", "buildings", "units")
 ESCALATION_LEVELS = ("none", "firm_manager", "community", "street")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class WorkOrder(Base):
@@ -40,10 +38,10 @@ class WorkOrder(Base):
 
     __tablename__ = "work_orders"
     __table_args__ = (
-        CheckConstraint(_in("source", SOURCES), name="source"),
-        CheckConstraint(_in("priority", PRIORITIES), name="priority"),
-        CheckConstraint(_in("status", STATUSES), name="status"),
-        CheckConstraint(f"close_kind IS NULL OR {_in('close_kind', CLOSE_KINDS)}", name="close_kind"),
+        CheckConstraint(in_values("source", SOURCES), name="source"),
+        CheckConstraint(in_values("priority", PRIORITIES), name="priority"),
+        CheckConstraint(in_values("status", STATUSES), name="status"),
+        CheckConstraint(f"close_kind IS NULL OR {in_values('close_kind', CLOSE_KINDS)}", name="close_kind"),
         CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating"),
         CheckConstraint("escalation_level BETWEEN 0 AND 3", name="escalation_level"),
         Index("ix_work_orders_compound_status", "compound_id", "status"),
@@ -164,7 +162,7 @@ class DeadlinePolicy(Base):
     __tablename__ = "work_order_deadline_policies"
     __table_args__ = (
         UniqueConstraint("district_id", "priority"),
-        CheckConstraint(_in("priority", PRIORITIES), name="priority"),
+        CheckConstraint(in_values("priority", PRIORITIES), name="priority"),
         CheckConstraint("respond_minutes > 0 AND resolve_minutes >= respond_minutes", name="minutes"),
     )
 
@@ -200,8 +198,8 @@ class Notice(Base):
 
     __tablename__ = "notices"
     __table_args__ = (
-        CheckConstraint(_in("kind", NOTICE_KINDS), name="kind"),
-        CheckConstraint(_in("target", NOTICE_TARGETS), name="target"),
+        CheckConstraint(in_values("kind", NOTICE_KINDS), name="kind"),
+        CheckConstraint(in_values("target", NOTICE_TARGETS), name="target"),
         CheckConstraint("ends_at >= starts_at", name="span"),
     )
 
