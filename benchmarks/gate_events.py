@@ -4,8 +4,9 @@ GET /healthz (no database) under the same load, in the same run.
 
     .venv/bin/python benchmarks/gate_events.py [SECONDS] [--sqlite]
 
-Every request is a new event: each wrk connection's plates enter, then (a later pass) leave,
-so half the load is exits that price the stay with the tariff and open a payment order.
+Every request is a new event: each wrk thread's plates enter, then (a later pass) leave, so
+half the load is exits that price the stay with the tariff and open a payment order.
+Needs wrk (Debian package `wrk`).
 """
 from __future__ import annotations
 
@@ -28,30 +29,48 @@ from tests.live import _wait_for_port, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-RATE = 200          # requests per second, across all connections
-CONNECTIONS = 10    # each paced at RATE / CONNECTIONS
+RATE = 200          # requests per second offered, across all connections
+THREADS = 2         # wrk threads; each offers RATE / THREADS
+CONNECTIONS = 20    # enough that a slow answer does not hold the offered rate back
 WORKERS = 4         # gunicorn sync workers
+PLATES = 500        # per wrk thread: these plates enter, then leave, then enter again ...
 
-# wrk script: pace each connection, give every request a fresh event and a valid plate.
-# `delay()` makes wrk wait between one connection's requests, so the offered rate is ~RATE.
+# wrk script. `delay()` paces each thread to fixed send slots (open loop while a connection is
+# free), so the offered rate stays at RATE however long the answers take; every request is a new
+# event with a valid plate; a thread's plates enter, then leave (priced, a payment order opened),
+# then enter again, so the load is half entries and half exits.
 LUA = r"""
-local counter = 0
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_usec; } pm_timeval;
+int gettimeofday(pm_timeval *tv, void *tz);
+]]
+local tv = ffi.new("pm_timeval")
+local function now_ms()
+  ffi.C.gettimeofday(tv, nil)
+  return tonumber(tv.tv_sec) * 1000 + tonumber(tv.tv_usec) / 1000
+end
+local counter, last_slot = 0, 0
 local threads = {}
 function setup(thread)
   thread:set("thread_no", #threads + 1)
   table.insert(threads, thread)
 end
 function init(args)
-  lot_id = args[1]; key = args[2]; path = args[3]; interval = tonumber(args[4])
+  lot_id = args[1]; key = args[2]; path = args[3]; interval = tonumber(args[4]); plates = tonumber(args[5])
   wrk.headers["Authorization"] = "Bearer " .. key
   wrk.headers["Content-Type"] = "application/json"
 end
-function delay() return interval end
+function delay()
+  local now = now_ms()
+  last_slot = math.max(now, last_slot + interval)
+  return math.floor(last_slot - now)
+end
 function request()
   if path ~= "/api/v1/parking/gate-events" then return wrk.format("GET", path) end
   counter = counter + 1
-  local plate = string.format("京A%d%04d", thread_no, counter % 2500)
-  local direction = (math.floor(counter / 2500) % 2 == 0) and "in" or "out"
+  local plate = string.format("京A%d%04d", thread_no, counter % plates)
+  local direction = (math.floor(counter / plates) % 2 == 0) and "in" or "out"
   local body = string.format('{"event_id":"t%d-%d","lot_id":%s,"plate":"%s","direction":"%s","at":"%s"}',
     thread_no, counter, lot_id, plate, direction, os.date("!%Y-%m-%dT%H:%M:%SZ"))
   return wrk.format("POST", path, nil, body)
@@ -99,10 +118,10 @@ def wait_until_serving(base: str, timeout: float = 120) -> None:
 
 
 def run_wrk(url: str, path: str, lot_id: int, key: str, seconds: int, script: str) -> dict:
-    interval_ms = int(1000 * CONNECTIONS / RATE)
+    interval_ms = 1000 * THREADS / RATE
     result = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--timeout", "5s", "-s", script,
-         url, "--", str(lot_id), key, path, str(interval_ms)],
+        ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--timeout", "5s", "-s", script,
+         url, "--", str(lot_id), key, path, str(interval_ms), str(PLATES)],
         capture_output=True, text=True, timeout=seconds + 60)
     match = re.search(r"RESULT (.*)", result.stdout)
     if match is None:
@@ -143,7 +162,8 @@ def main(seconds: int, use_postgres: bool) -> None:
             log.close()
         with db.engine.connect() as connection:
             from sqlalchemy import text
-            events = connection.execute(text("SELECT count(*) FROM parking_gate_events")).scalar_one()
+            events = dict(connection.execute(text(
+                "SELECT direction, count(*) FROM parking_gate_events GROUP BY direction")).all())
             orders = connection.execute(text("SELECT count(*) FROM payment_orders")).scalar_one()
     print(f"\nGate events, {'PostgreSQL' if use_postgres else 'SQLite'}, gunicorn {WORKERS} sync workers, "
           f"wrk {CONNECTIONS} connections paced to {RATE}/s, {seconds} s each (target p95 < 50 ms)")
@@ -151,7 +171,8 @@ def main(seconds: int, use_postgres: bool) -> None:
     for label, f in (("baseline GET /healthz", baseline), ("POST /api/v1/parking/gate-events", gate)):
         print(f"  {label:34} {f['rps']:7.1f} {f['p50']:8.2f} {f['p95']:8.2f} {f['p99']:8.2f} {f['max']:8.2f} "
               f"{int(f['non2xx'] + f['errors']):8d}")
-    print(f"  events stored: {events}, payment orders opened by exits: {orders}")
+    print(f"  events stored: {events.get('in', 0)} entries, {events.get('out', 0)} exits; "
+          f"payment orders opened by exits: {orders}")
 
 
 if __name__ == "__main__":

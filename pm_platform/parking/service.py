@@ -6,8 +6,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from pm_platform.core import audit, clock
 from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -212,14 +212,27 @@ def pass_cover_until(session: Session, vehicle_id: int, lot_id: int, at: dt.date
     return clock.local_midnight_utc(end) if end else None
 
 
-def stay_charge(session: Session, lot: ParkingLot, plate: str, entered_at: dt.datetime, exited_at: dt.datetime,
-                coupons: tuple[tariffs.Coupon, ...] = ()) -> int:
-    """The fee for a plate's stay on a lot, by who the vehicle is."""
-    listed = session.scalar(select(PlateListEntry.kind).where(PlateListEntry.compound_id == lot.compound_id,
+@dataclass(frozen=True)
+class PlateIdentity:
+    """Who a plate is on a compound: its list entry ("white"/"black") and registered vehicle."""
+    listed: str | None
+    vehicle: Vehicle | None
+
+
+def plate_identity(session: Session, compound_id: int, plate: str) -> PlateIdentity:
+    listed = session.scalar(select(PlateListEntry.kind).where(PlateListEntry.compound_id == compound_id,
                                                              PlateListEntry.plate == plate))
-    if listed == "white":
+    vehicle = session.scalar(select(Vehicle).where(Vehicle.compound_id == compound_id, Vehicle.plate == plate))
+    return PlateIdentity(listed, vehicle)
+
+
+def stay_charge(session: Session, lot: ParkingLot, plate: str, entered_at: dt.datetime, exited_at: dt.datetime,
+                coupons: tuple[tariffs.Coupon, ...] = (), identity: PlateIdentity | None = None) -> int:
+    """The fee for a plate's stay on a lot, by who the vehicle is."""
+    identity = identity or plate_identity(session, lot.compound_id, plate)
+    vehicle = identity.vehicle
+    if identity.listed == "white":
         return 0
-    vehicle = session.scalar(select(Vehicle).where(Vehicle.compound_id == lot.compound_id, Vehicle.plate == plate))
     car_type = vehicle.car_type if vehicle else "temporary"
     if car_type == "internal":
         return 0
@@ -235,9 +248,10 @@ def stay_charge(session: Session, lot: ParkingLot, plate: str, entered_at: dt.da
                             coupons=coupons)
 
 
-def anomaly_charge(session: Session, lot: ParkingLot, plate: str, at: dt.datetime) -> int:
+def anomaly_charge(session: Session, lot: ParkingLot, plate: str, at: dt.datetime,
+                   identity: PlateIdentity | None = None) -> int:
     """The defined charge for an exit nobody saw enter: what 24 hours up to the exit cost."""
-    return stay_charge(session, lot, plate, at - tariffs.BLOCK, at)
+    return stay_charge(session, lot, plate, at - tariffs.BLOCK, at, identity=identity)
 
 
 # --- gate events ----------------------------------------------------------------------
@@ -249,6 +263,42 @@ class GateAnswer:
     order_no: str | None = None   # the payment order to pay an exit's fee by
 
 
+@dataclass
+class _GateContext:
+    lot: ParkingLot
+    previous: GateEvent | None        # this device's earlier event with the same event_id
+    latest: ParkingSession | None     # the plate's latest stay on the lot
+    identity: PlateIdentity
+
+
+def _gate_context_query():
+    """Everything a gate event is decided on, as one query (a gate waits on every round trip),
+    built once: building it per request costs more than running it."""
+    prior = aliased(ParkingSession)
+    plate = bindparam("plate")
+    latest_id = select(func.max(prior.id)).where(prior.lot_id == bindparam("lot_id"), prior.plate == plate)
+    return (
+        select(ParkingLot, GateEvent, ParkingSession, PlateListEntry.kind, Vehicle).select_from(ParkingLot)
+        .outerjoin(GateEvent, and_(GateEvent.device_id == bindparam("device_id"),
+                                   GateEvent.event_id == bindparam("event_id")))
+        .outerjoin(ParkingSession, ParkingSession.id == latest_id.scalar_subquery())
+        .outerjoin(PlateListEntry, and_(PlateListEntry.compound_id == ParkingLot.compound_id, PlateListEntry.plate == plate))
+        .outerjoin(Vehicle, and_(Vehicle.compound_id == ParkingLot.compound_id, Vehicle.plate == plate))
+        .where(ParkingLot.id == bindparam("lot_id")))
+
+
+_GATE_CONTEXT = _gate_context_query()
+
+
+def _gate_context(session: Session, device: Device, event_id: str, lot_id: int, plate: str) -> _GateContext | None:
+    row = session.execute(_GATE_CONTEXT, {"device_id": device.id, "event_id": event_id, "lot_id": lot_id,
+                                          "plate": plate}).one_or_none()
+    if row is None:
+        return None
+    lot, previous, latest, listed, vehicle = row
+    return _GateContext(lot, previous, latest, PlateIdentity(listed, vehicle))
+
+
 def record_gate_event(session: Session, device: Device, *, event_id: str, lot_id: int, plate: str, direction: str,
                       at: dt.datetime, now: dt.datetime | None = None) -> GateAnswer:
     """Take one gate event. The same (device, event_id) again returns the first answer.
@@ -256,24 +306,31 @@ def record_gate_event(session: Session, device: Device, *, event_id: str, lot_id
     Bad plates, times in the future and out-of-order events are kept with outcome
     "rejected"; exits with no entry and second entries are kept as anomalies with a charge.
     """
-    previous = session.scalar(select(GateEvent).where(GateEvent.device_id == device.id, GateEvent.event_id == event_id))
-    if previous is not None:
+    event = GateEvent(device_id=device.id, event_id=event_id, lot_id=lot_id, plate_raw=str(plate)[:40],
+                      direction=direction, at=clock.as_utc(at), outcome="accepted")
+    try:
+        event.plate = normalise_plate(event.plate_raw)
+    except ValidationError as exc:
+        _reject(event, "bad_plate", exc.message)
+    context = _gate_context(session, device, event_id, lot_id, event.plate or "")
+    if context is None:
+        raise NotFound(f"parking lot {lot_id} not found", "lot_id")
+    if context.previous is not None:
+        previous = context.previous
         order = _pending_order(session, previous.session_id) if previous.session_id and not previous.is_open else None
         return GateAnswer(previous, True, order.order_no if order else None)
-    lot = session.get(ParkingLot, lot_id)
-    if lot is None:
-        raise NotFound(f"parking lot {lot_id} not found", "lot_id")
+    lot, latest = context.lot, context.latest
     if device.kind != "gate" or lot.compound_id != device.compound_id:
         raise PermissionDenied("this device may not post events for this lot", "lot_id")
-    now = now or clock.now_utc()
-    event = GateEvent(device_id=device.id, event_id=event_id, lot_id=lot.id, plate_raw=str(plate)[:40],
-                      direction=direction, at=clock.as_utc(at), outcome="accepted")
-    _decide(session, lot, event, now)
+    # only a stay priced by an earlier exit can have a payment order waiting
+    may_have_order = latest is not None and latest.exited_at is not None
+    with session.no_autoflush:  # one flush at the end, not one per query on the way
+        _decide(session, context, event, now or clock.now_utc())
     # one flush for the stay, the event and any anomaly; a duplicate arriving at the same moment
     # fails here on the unique (device, event_id) and the caller asks again (see the API)
     session.add(event)
     session.flush()
-    order = _payment_order(session, lot, event)
+    order = _payment_order(session, lot, event, may_have_order)
     return GateAnswer(event, False, order.order_no if order else None)
 
 
@@ -287,19 +344,15 @@ def _anomaly(session: Session, lot: ParkingLot, event: GateEvent, kind: str, cha
                                stay=stay, charge_fen=charge, note=note, at=event.at))
 
 
-def _decide(session: Session, lot: ParkingLot, event: GateEvent, now: dt.datetime) -> None:
-    try:
-        event.plate = normalise_plate(event.plate_raw)
-    except ValidationError as exc:
-        _reject(event, "bad_plate", exc.message)
-        _anomaly(session, lot, event, "bad_plate", 0, None, exc.message)
+def _decide(session: Session, context: _GateContext, event: GateEvent, now: dt.datetime) -> None:
+    lot, latest = context.lot, context.latest
+    if event.error_code == "bad_plate":
+        _anomaly(session, lot, event, "bad_plate", 0, None, event.message)
         return
     if event.at > now + CLOCK_SKEW:
         _reject(event, "future_time", f"at {event.at.isoformat()} is in the future (server time {now.isoformat()})")
         _anomaly(session, lot, event, "future_time", 0, None, event.message)
         return
-    latest = session.scalar(select(ParkingSession).where(
-        ParkingSession.lot_id == lot.id, ParkingSession.plate == event.plate).order_by(ParkingSession.id.desc()).limit(1))
     last_seen = None if latest is None else clock.as_utc(latest.exited_at or latest.entered_at)
     if last_seen is not None and event.at < last_seen:
         _reject(event, "out_of_order", f"{event.direction} at {event.at.isoformat()} is before this plate's "
@@ -307,24 +360,24 @@ def _decide(session: Session, lot: ParkingLot, event: GateEvent, now: dt.datetim
         _anomaly(session, lot, event, "out_of_order", 0, latest, event.message)
         return
     if event.direction == "in":
-        _enter(session, lot, event, latest)
+        _enter(session, context, event)
     else:
-        _exit(session, lot, event, latest)
+        _exit(session, context, event)
 
 
 def _is_exit_retry(latest: ParkingSession, event: GateEvent) -> bool:
     return event.direction == "out" and latest.status != "open" and latest.exited_at is not None
 
 
-def _enter(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingSession | None) -> None:
-    listed = session.scalar(select(PlateListEntry.kind).where(PlateListEntry.compound_id == lot.compound_id,
-                                                             PlateListEntry.plate == event.plate))
-    if listed == "black":
+def _enter(session: Session, context: _GateContext, event: GateEvent) -> None:
+    lot, latest = context.lot, context.latest
+    if context.identity.listed == "black":
         event.is_open, event.message = False, "black-listed plate"
         return
     if latest is not None and latest.status == "open":
         # the exit was never seen: the earlier stay ends here and carries its fee as a charge
-        charge = stay_charge(session, lot, event.plate, clock.as_utc(latest.entered_at), event.at)
+        charge = stay_charge(session, lot, event.plate, clock.as_utc(latest.entered_at), event.at,
+                             identity=context.identity)
         latest.status, latest.exited_at, latest.fee_fen = "anomaly", event.at, charge
         event.outcome = "anomaly"
         _anomaly(session, lot, event, "entry_without_exit", charge, latest,
@@ -333,14 +386,15 @@ def _enter(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingS
     event.fee_fen, event.is_open = 0, True
 
 
-def _exit(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingSession | None) -> None:
+def _exit(session: Session, context: _GateContext, event: GateEvent) -> None:
+    lot, latest = context.lot, context.latest
     if latest is not None and _is_exit_retry(latest, event) and event.at - clock.as_utc(latest.exited_at) <= EXIT_GRACE:
         # the plate read again after the exit was quoted: open once it is paid
         event.stay, event.fee_fen = latest, latest.fee_fen
         event.is_open = latest.paid_fen >= latest.fee_fen
         return
     if latest is None or latest.status != "open":
-        charge = anomaly_charge(session, lot, event.plate, event.at)
+        charge = anomaly_charge(session, lot, event.plate, event.at, context.identity)
         stay = ParkingSession(lot_id=lot.id, plate=event.plate, entered_at=None, exited_at=event.at,
                               fee_fen=charge, status="awaiting_payment" if charge else "anomaly")
         session.add(stay)
@@ -355,7 +409,8 @@ def _exit(session: Session, lot: ParkingLot, event: GateEvent, latest: ParkingSe
             coupon.stay = stay
         stay.exited_at = event.at
         stay.fee_fen = stay_charge(session, lot, event.plate, clock.as_utc(stay.entered_at), event.at,
-                                   tuple(tariffs.Coupon(c.free_minutes, c.amount_off_fen) for c in coupons))
+                                   tuple(tariffs.Coupon(c.free_minutes, c.amount_off_fen) for c in coupons),
+                                   context.identity)
         stay.status = "awaiting_payment" if stay.fee_fen else "closed"
     event.stay, event.fee_fen = stay, stay.fee_fen
     event.is_open = stay.fee_fen == 0
@@ -370,7 +425,8 @@ def _pending_order(session: Session, stay_id: int) -> payments.PaymentOrder | No
         payments.PaymentOrder.status == "pending").order_by(payments.PaymentOrder.id.desc()).limit(1))
 
 
-def _payment_order(session: Session, lot: ParkingLot, event: GateEvent) -> payments.PaymentOrder | None:
+def _payment_order(session: Session, lot: ParkingLot, event: GateEvent,
+                   may_have_order: bool) -> payments.PaymentOrder | None:
     """An exit that may not open yet gets an order for what is still owed (one per stay)."""
     stay = event.stay
     if event.direction != "out" or event.is_open or stay is None or event.outcome == "rejected":
@@ -378,7 +434,7 @@ def _payment_order(session: Session, lot: ParkingLot, event: GateEvent) -> payme
     owed = stay.fee_fen - stay.paid_fen
     if owed <= 0:
         return None
-    order = _pending_order(session, stay.id)
+    order = _pending_order(session, stay.id) if may_have_order else None
     if order is None or order.amount_fen != owed:
         order = payments.create_payment_order(
             session, None, purpose=PAYMENT_PURPOSE, reference_id=stay.id, compound_id=lot.compound_id,

@@ -97,6 +97,29 @@ class TestGateEvents:
         assert session.scalar(select(ParkingSession.id).where(ParkingSession.plate == "京A12345").limit(2).offset(1)) is None
         assert len(session.scalars(select(GateEvent).where(GateEvent.event_id == "dup")).all()) == 1
 
+    def test_same_exit_twice_at_the_same_moment_gets_the_first_answer(self, post, session, monkeypatch):
+        post("in1", "京A12345", "in", ago(minutes=90))
+        first = post("out1", "京A12345", "out", ago(minutes=0))
+        # the twin request read the database before the first one committed, so it saw no
+        # earlier event; its insert then fails on the unique event id and it must answer again
+        real_context, raced = service._gate_context, []
+
+        def racing_context(*args):
+            context = real_context(*args)
+            if not raced:
+                raced.append(context.previous)
+                context.previous = None
+            return context
+
+        monkeypatch.setattr(service, "_gate_context", racing_context)
+        second = post("out1", "京A12345", "out", ago(minutes=0))
+        assert raced and raced[0] is not None
+        assert second.status_code == 200 and second.json["duplicate"] is True
+        assert (second.json["fee_fen"], second.json["order_no"]) == (first.json["fee_fen"], first.json["order_no"]) \
+            and first.json["fee_fen"] == 700
+        assert len(session.scalars(select(GateEvent).where(GateEvent.event_id == "out1")).all()) == 1
+        assert len(session.scalars(select(payments.PaymentOrder)).all()) == 1
+
     @pytest.mark.parametrize("raw, plate", [("京a 12345", "京A12345"), ("沪B·D12345", "沪BD12345"),
                                             ("粤B12345F", "粤B12345F"), (" 苏e·12 34学 ", "苏E1234学")])
     def test_plates_are_normalised(self, post, raw, plate):
