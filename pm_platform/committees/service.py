@@ -784,6 +784,44 @@ def term_reminder_due(term: CommitteeTerm) -> bool:
     return term.reminded_at is not None and term.ends_on >= clock.local_today()
 
 
+# --- for documents kept by the offices ------------------------------------------------------
+
+def compound_governance(session: Session, user: User, compound_id: int) -> dict:
+    """The compound's committee terms and the motions put to its assembly, as plain values for
+    other domains' documents (the compound dossier): terms newest first, each with its members'
+    names in rank order (most approving area first; the model names no chair), and motions newest
+    first with their outcome. Drafts are left out: they were never put to the owners."""
+    motions = [m for m in list_motions(session, user, compound_id) if m.status != "draft"]  # checks the scope
+    terms = terms_of(session, compound_id)
+    names: dict[int, list[str]] = {}
+    for term_id, name in session.execute(
+            select(CommitteeMember.term_id, Owner.name).join(Owner, Owner.id == CommitteeMember.owner_id)
+            .where(CommitteeMember.term_id.in_([t.id for t in terms])).order_by(CommitteeMember.rank)):
+        names.setdefault(term_id, []).append(name)
+    return {"terms": [{"starts_on": t.starts_on, "ends_on": t.ends_on, "motion_id": t.motion_id,
+                       "members": names.get(t.id, [])} for t in terms],
+            "motions": [_motion_outcome(session, m) for m in motions]}
+
+
+def _motion_outcome(session: Session, motion: Motion) -> dict:
+    """A motion with its result at close: 'passed' or 'failed' with the participation and consent
+    ratios the tally stored, or 'open' with no figures (the running count is the committee's)."""
+    outcome = {"id": motion.id, "title": motion.title, "category": motion.category, "status": motion.status,
+               "opens_at": motion.opens_at, "closes_at": motion.closes_at, "finalised_at": motion.finalised_at,
+               "outcome": "open", "participation_bp": None, "consent_bp": None, "elected": None}
+    if motion.status not in ("closed", "final"):
+        return outcome
+    result = tally(session, motion)
+    ratios = result["ratios_bp"]
+    outcome.update(outcome="passed" if result["passed"] else "failed",
+                   participation_bp={"area": ratios["participation_area"], "owners": ratios["participation_head"]})
+    if motion.is_election:  # consent is per candidate: the outcome is who was elected
+        outcome["elected"] = [e["name"] for e in result["elected"]]
+    else:
+        outcome["consent_bp"] = {"area": ratios["approval_area"], "owners": ratios["approval_head"]}
+    return outcome
+
+
 # --- evidence pack ---------------------------------------------------------------------
 
 def evidence_pack(session: Session, actor: User, motion_id: int) -> bytes:

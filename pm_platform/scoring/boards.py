@@ -64,14 +64,20 @@ def card_detail(session: Session, user: User, card_id: int) -> Scorecard:
     return card
 
 
-def redblack(session: Session, user: User, month: str, scope_text: str) -> dict:
+def lists_scope(session: Session, user: User, scope_text: str) -> AdminArea:
+    """The street office or district that `street:ID` / `district:ID` names, if the user's."""
     kind, area_id = parse_scope(scope_text, ("street", "district"))
     area = ranking.lists_area(session, user, area_id)
     if area.kind != kind:
         raise ValidationError(f"{area_id} is a {area.kind}, not a {kind}", "scope")
+    return area
+
+
+def redblack(session: Session, user: User, month: str, scope_text: str) -> dict:
+    area = lists_scope(session, user, scope_text)
     notice = ranking.get_notice(session, area.id, month)
     entries = notice.entries if notice else ranking.compute_lists(session, area, month)
-    return {"month": month, "scope": f"{kind}:{area.id}", "area": area, "published": notice is not None,
+    return {"month": month, "scope": f"{area.kind}:{area.id}", "area": area, "published": notice is not None,
             "published_at": notice.published_at if notice else None, "notice": notice, "entries": entries}
 
 

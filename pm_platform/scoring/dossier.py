@@ -1,11 +1,11 @@
 """One compound, one file (一小区一档案): what the platform knows about a compound, gathered
-for a PDF the offices keep and hand on. Committees, terms and motions are not in it yet: that
-domain offers scoring no read function."""
+for a PDF the offices keep and hand on."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from pm_platform.committees import service as committees
 from pm_platform.core import clock
 from pm_platform.inspections import service as inspections
 from pm_platform.inspections.checklists import KIND_LABELS as FACILITY_KINDS
@@ -37,6 +37,7 @@ def compound_dossier(session: Session, user: User, compound_id: int, month: str)
         "units": units, "area_cm2": area,
         "buildings": session.scalar(select(func.count()).select_from(Building).where(Building.compound_id == compound_id)),
         "contracts": contracts, "monthly": monthly,
+        "governance": committees.compound_governance(session, user, compound_id),
         # renovation items and their warranties are the facilities the renovation installed
         "facilities": inspections.list_facilities(session, user, compound_id), "facility_kinds": FACILITY_KINDS,
         "disclosures": revenue.list_disclosures(session, user, compound_id),

@@ -11,7 +11,7 @@ from pm_platform.scoring.models import SPOT_ITEMS, SPOT_MAX
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 ITEM_LABELS = {
-    "cleaning": _l("Cleaning"), "greenery": _l("Greenery"), "fire_lanes": _l("Fire lanes clear"),
+    "cleaning": _l("Cleaning"), "greenery": _l("Greenery upkeep"), "fire_lanes": _l("Fire lanes clear"),
     "parking": _l("Parking order"), "notice_board": _l("Notice board current"), "facilities": _l("Facilities working"),
 }
 

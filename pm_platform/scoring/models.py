@@ -86,7 +86,7 @@ class SpotCheckPhoto(Base):
     id: Mapped[intpk]
     item_id: Mapped[int] = mapped_column(ForeignKey("spot_check_items.id"), index=True)
     content_type: Mapped[str] = mapped_column(String(40))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # pages list photos; only /photos/<id> reads one
 
 
 class SafetyIncident(Base):

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from pm_platform.core import clock, outbox, pdf, sheets
 from pm_platform.core.errors import DomainError, NotFound, ValidationError
@@ -147,7 +148,8 @@ def compound(compound_id: int):
     published = service.is_published(db.session, item.street_id, month)
     trend = service.compound_trend(db.session, compound_id, month)
     checks = db.session.scalars(select(SpotCheck).where(SpotCheck.compound_id == compound_id, SpotCheck.month == month)
-                                .order_by(SpotCheck.checked_on.desc())).all()
+                                .order_by(SpotCheck.checked_on.desc())
+                                .options(selectinload(SpotCheck.items).selectinload(SpotCheckItem.photos))).all()
     incidents = db.session.scalars(select(SafetyIncident).where(SafetyIncident.compound_id == compound_id)
                                    .order_by(SafetyIncident.occurred_on.desc()).limit(10)).all()
     return render_template(

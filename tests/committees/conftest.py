@@ -26,8 +26,9 @@ class Assembly:
         now = clock.now_utc()
         kw.setdefault("opens_at", now - dt.timedelta(minutes=1))
         kw.setdefault("closes_at", now + dt.timedelta(days=3))
-        return service.create_motion(session, self.committee, self.compound.id, title="通过管理规约",
-                                     body="全文见附件", category=category, **kw)
+        kw.setdefault("title", "通过管理规约")
+        return service.create_motion(session, self.committee, self.compound.id, body="全文见附件", category=category,
+                                     **kw)
 
     def opened(self, session, category="covenant", **kw):
         motion = self.motion(session, category, **kw)

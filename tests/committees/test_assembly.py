@@ -179,3 +179,16 @@ def test_ownership_verification_links_the_account_and_grants_the_owner_role(sess
     intruder = factories.user(session, "owner", "compound", assembly.compound.id)
     with pytest.raises(Conflict, match="already linked"):
         service.verify_ownership(session, intruder, number, "京(2020)不动产权第0001号")
+
+
+def test_governance_for_documents_leaves_out_drafts_hides_the_running_count_and_keeps_to_scope(session, assembly, world):
+    assembly.motion(session, title="草案:增设充电桩")
+    voting = assembly.opened(session, title="续聘物业")
+    service.cast_ballot(session, assembly.users["alice"], voting.id, choice="agree")
+    governance = service.compound_governance(session, world.user(session, "street"), assembly.compound.id)
+    assert governance["terms"] == []
+    [only] = governance["motions"]
+    assert (only["title"], only["status"], only["outcome"]) == ("续聘物业", "open", "open")
+    assert only["participation_bp"] is None and only["consent_bp"] is None
+    with pytest.raises(NotFound):   # the other street office's
+        service.compound_governance(session, world.user(session, "street", 1), assembly.compound.id)

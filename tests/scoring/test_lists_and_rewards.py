@@ -103,3 +103,42 @@ def test_reward_allocation_from_half_year_averages_scaled_to_a_short_fund(sessio
     assert not allocation.scaled and allocation.paid_fen == 27_000_00
     with pytest.raises(NotFound):
         rewards.set_fund(session, offices[0][0], world.district.id, "2026-H1", 1)
+
+
+def test_the_publish_redblack_command_publishes_as_the_page_does_and_refuses_bad_input(app, session, world, figures,
+                                                                                       offices):
+    first, second = world.compounds
+    figures.set(first.id, **POOR)
+    figures.set(second.id, **GOOD)
+    streets, bureau = offices
+    close_month(session, world, "2026-07", streets, bureau, publish_district=False)
+    session.commit()
+
+    def publish(month, scope_text, as_user=bureau):
+        return app.test_cli_runner().invoke(args=["scoring", "publish-redblack", "--month", month,
+                                                  "--scope", scope_text, "--as", as_user.username])
+
+    district = f"district:{world.district.id}"
+    result = publish("2026-07", district)
+    assert result.exit_code == 0, result.output
+    assert f"({district}) for 2026-07" in result.output
+    assert f"red\t1\tcompound\t{second.name}\t100.00" in result.output
+    assert f"black\t1\tfirm\t{world.firm.name}\t0.00" in result.output
+    notice = ranking.get_notice(session, world.district.id, "2026-07")
+    assert notice.published_by_id == bureau.id and len(notice.entries) == 3
+
+    for args, message in [
+        (("2026-07", district), "already published"),
+        (("2026-08", district), "have not published 2026-08"),   # the street offices' cards come first
+        (("2026-13", district), "2026-11"),
+        (("2026-07", f"compound:{first.id}"), "street, district"),
+        (("2026-07", f"street:{world.district.id}"), "not a street"),
+        (("2026-07", "district:999999"), "not found"),
+        (("2026-07", f"street:{world.streets[1].id}", streets[0]), "not found"),   # another street office's
+        (("2026-07", f"street:{world.streets[0].id}"), "does not publish"),        # the bureau's role does not
+    ]:
+        refused = publish(*args)
+        assert refused.exit_code == 1 and message in refused.output, (args, refused.output)
+    missing = app.test_cli_runner().invoke(args=["scoring", "publish-redblack", "--month", "2026-07", "--scope", district,
+                                                 "--as", "nobody-such"])
+    assert missing.exit_code == 1 and "no user named" in missing.output
