@@ -242,17 +242,18 @@ def bill_compound(session: Session, compound_id: int, period: str, run_id: int |
         units = units.subquery()
         if item.kind == "per_area":
             _memo_area_charges(session, select(units.c.area_cm2).subquery(), rate, months)
-            charges = AreaCharge.__table__
-            source = units.join(charges, and_(charges.c.area_cm2 == units.c.area_cm2, charges.c.rate_fen == rate,
-                                              charges.c.months == months))
-            amount = charges.c.amount_fen
+            # a primary-key lookup per unit, not a join: right after the memo is filled the planner
+            # still believes the table empty and would scan it once per unit
+            source, amount = units, select(AreaCharge.amount_fen).where(
+                AreaCharge.area_cm2 == units.c.area_cm2, AreaCharge.rate_fen == rate,
+                AreaCharge.months == months).scalar_subquery()
         else:
             source, amount = units, literal(rate * months, BigInteger)
         rows = select(
             units.c.compound_id, units.c.id, literal(item.id, Integer), literal(period, String), literal(months, Integer),
             units.c.area_cm2, literal(rate, BigInteger), amount, literal(0, BigInteger), literal(0, BigInteger),
             literal(dt.date(year, month, item.due_day), Date), literal(run_id, Integer),
-        ).select_from(source).where(true())  # SQLite needs a WHERE before ON CONFLICT after a join
+        ).select_from(source).where(true())  # SQLite parses ON CONFLICT after INSERT … SELECT only behind a WHERE
         statement = _dialect_insert(session, Bill).from_select(
             ["compound_id", "unit_id", "fee_item_id", "period", "months", "area_cm2", "rate_fen", "amount_fen",
              "waived_fen", "paid_fen", "due_on", "billing_run_id"], rows,
