@@ -8,6 +8,7 @@ request that fails rolls back whatever was not committed, as it would in product
 from __future__ import annotations
 
 import os
+import re
 
 import flask_migrate
 import pytest
@@ -100,6 +101,12 @@ def is_postgres() -> bool:
 
 def count(session, sql: str, **params) -> int:
     return session.execute(text(sql), params).scalar_one()
+
+
+def field_errors(html: str, field: str) -> list[str]:
+    """The errors a form page shows under one field (forms that wrap a field in <p id="field-NAME">)."""
+    block = re.search(rf'<p id="field-{field}">(.*?)</p>', html, re.S)
+    return re.findall(r'<span class="error">(.*?)</span>', block.group(1)) if block else []
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """Builders of test data. Users share one precomputed password hash (hashing is slow by design)."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import itertools
 from dataclasses import dataclass, field
@@ -41,6 +42,16 @@ def user(session: Session, role: str, scope_kind: str | None = None, scope_id: i
     session.add(RoleGrant(user_id=u.id, role=role, scope_kind=scope_kind, scope_id=scope_id))
     session.commit()
     return u
+
+
+def firm_manager_for(session: Session, compound: Compound) -> User:
+    """The manager of a firm of its own serving `compound` (not the world's firm)."""
+    firm = PropertyFirm(name=f"物业{next(_serial)}")
+    session.add(firm)
+    session.flush()
+    session.add(ServiceContract(firm_id=firm.id, compound_id=compound.id, starts_on=dt.date(2020, 1, 1)))
+    session.flush()
+    return user(session, "firm_manager", "firm", firm.id)
 
 
 def compound(session: Session, community: AdminArea, name: str | None = None) -> Compound:
@@ -115,7 +126,6 @@ class World:
         firm = PropertyFirm(name=f"物业{next(_serial)}")
         session.add(firm)
         session.flush()
-        import datetime as dt
         session.add(ServiceContract(firm_id=firm.id, compound_id=compounds[0].id, starts_on=dt.date(2020, 1, 1)))
         session.flush()
         world = cls(district, streets, communities, compounds, units, firm)

@@ -1,15 +1,54 @@
-"""Locker cabinets over the JSON API."""
+"""Lockers over the JSON API: contracts and sites for managers, events for cabinets."""
 from __future__ import annotations
 
+from flask_login import current_user
 from flask_smorest import Blueprint
 
 from pm_platform.api.auth import current_device, device_only
+from pm_platform.core import clock
 from pm_platform.extensions import db
 from pm_platform.lockers import service
-from pm_platform.lockers.schemas import LockerAnswerSchema, LockerEventInSchema
-from pm_platform.core import clock
+from pm_platform.lockers.schemas import (
+    LockerAnswerSchema, LockerContractInSchema, LockerContractSchema, LockerEventInSchema, LockerSiteInSchema,
+    LockerSiteSchema,
+)
 
-blp = Blueprint("lockers_api", __name__, description="Express locker cabinet events")
+blp = Blueprint("lockers_api", __name__, description="Express locker contracts, sites and cabinet events")
+
+
+@blp.get("/compounds/<int:compound_id>/locker-contracts")
+@blp.response(200, LockerContractSchema(many=True))
+def list_locker_contracts(compound_id: int):
+    return service.list_contracts(db.session, current_user, compound_id)
+
+
+@blp.post("/compounds/<int:compound_id>/locker-contracts")
+@blp.arguments(LockerContractInSchema)
+@blp.response(201, LockerContractSchema)
+@blp.alt_response(422, description="bad input: error.field names the field")
+def create_locker_contract(data, compound_id: int):
+    contract = service.create_contract(
+        db.session, current_user, compound_id, data["operator"], monthly_rent_fen=data["monthly_rent_fen"],
+        commission_fen=data["commission_fen"], free_hours=data["free_hours"], starts_on=data["starts_on"],
+        ends_on=data["ends_on"])
+    db.session.commit()
+    return contract
+
+
+@blp.post("/locker-contracts/<int:contract_id>/sites")
+@blp.arguments(LockerSiteInSchema)
+@blp.response(201, LockerSiteSchema)
+@blp.alt_response(409, description="the compound already has a site of this name")
+def create_locker_site(data, contract_id: int):
+    site = service.create_site(db.session, current_user, contract_id, data["name"])
+    db.session.commit()
+    return site
+
+
+@blp.get("/compounds/<int:compound_id>/locker-sites")
+@blp.response(200, LockerSiteSchema(many=True))
+def list_locker_sites(compound_id: int):
+    return service.list_sites(db.session, current_user, compound_id)
 
 
 @blp.post("/lockers/events")

@@ -7,6 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_platform.db import Base, CreatedAt, Fen, intpk
+from pm_platform.places.models import Compound
 
 EVENT_KINDS = ("deposit", "pickup")
 
@@ -27,6 +28,8 @@ class LockerContract(Base):
     starts_on: Mapped[dt.date]
     ends_on: Mapped[dt.date | None]
     created_at: Mapped[CreatedAt]
+
+    compound: Mapped[Compound] = relationship()
 
 
 class LockerSite(Base):

@@ -21,3 +21,35 @@ class LockerAnswerSchema(Schema):
     parcel_id = fields.String()
     kind = fields.String()
     duplicate = fields.Boolean()
+
+
+class LockerContractInSchema(Schema):
+    operator = fields.String(required=True)
+    monthly_rent_fen = fields.Integer(required=True, strict=True, metadata={"description": "site rent a month, in fen"})
+    commission_fen = fields.Integer(required=True, strict=True, metadata={"description": "per parcel deposited, in fen"})
+    free_hours = fields.Integer(load_default=48, strict=True,
+                                metadata={"description": "hours a parcel may wait before it is overdue"})
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(load_default=None, allow_none=True)
+
+
+class LockerContractSchema(Schema):
+    id = fields.Integer()
+    compound_id = fields.Integer()
+    operator = fields.String()
+    monthly_rent_fen = fields.Integer()
+    commission_fen = fields.Integer()
+    free_hours = fields.Integer()
+    starts_on = fields.Date()
+    ends_on = fields.Date(allow_none=True)
+
+
+class LockerSiteInSchema(Schema):
+    name = fields.String(required=True)
+
+
+class LockerSiteSchema(Schema):
+    id = fields.Integer()
+    compound_id = fields.Integer()
+    contract_id = fields.Integer()
+    name = fields.String()

@@ -13,17 +13,19 @@ from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, Valida
 from pm_platform.core.models import User
 from pm_platform.lockers.models import EVENT_KINDS, LockerContract, LockerSettlement, LockerSite, Parcel, ParcelEvent
 from pm_platform.places import scope
-from pm_platform.places.models import Device, Owner, Ownership, Unit
+from pm_platform.places.models import Compound, Device, Owner, Ownership, Unit
 from pm_platform.revenue import service as revenue
 
 MANAGER_ROLES = frozenset({"admin", "firm_manager"})
 VIEWER_ROLES = scope.STAFF_ROLES
 CLOCK_SKEW = dt.timedelta(minutes=5)
+MAX_FEN = 10**12            # ten billion yuan: far above any locker contract, well inside BIGINT
+MAX_FREE_HOURS = 24 * 365
 
 
 def _fen(value, field: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValidationError(f"{field} must be a non-negative whole number of fen", field)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_FEN:
+        raise ValidationError("the amount must be a whole number of fen, from 0 up to ten billion yuan", field)
     return value
 
 
@@ -32,9 +34,9 @@ def create_contract(session: Session, actor: User, compound_id: int, operator: s
     scope.get_compound(session, actor, compound_id, roles=MANAGER_ROLES)
     operator = (operator or "").strip()
     if not operator or len(operator) > 100:
-        raise ValidationError("operator must be 1–100 characters", "operator")
-    if not isinstance(free_hours, int) or free_hours <= 0:
-        raise ValidationError("free_hours must be a positive whole number", "free_hours")
+        raise ValidationError("the operator's name must be 1–100 characters", "operator")
+    if not isinstance(free_hours, int) or isinstance(free_hours, bool) or not 0 < free_hours <= MAX_FREE_HOURS:
+        raise ValidationError("free hours must be a whole number from 1 to 8760 (a year)", "free_hours")
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError("the contract must not end before it starts", "ends_on")
     contract = LockerContract(compound_id=compound_id, operator=operator,
@@ -50,13 +52,18 @@ def create_contract(session: Session, actor: User, compound_id: int, operator: s
 
 
 def create_site(session: Session, actor: User, contract_id: int, name: str) -> LockerSite:
-    contract = session.get(LockerContract, contract_id)
-    if contract is None:
-        raise NotFound(f"contract {contract_id} not found", "contract_id")
-    scope.get_compound(session, actor, contract.compound_id, roles=MANAGER_ROLES)
-    site = LockerSite(compound_id=contract.compound_id, contract_id=contract.id, name=(name or "").strip()[:100] or "快递柜")
+    contract = get_contract(session, actor, contract_id, roles=MANAGER_ROLES)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationError("the site name must be 1–100 characters", "name")
+    if session.scalar(select(LockerSite.id).where(LockerSite.compound_id == contract.compound_id,
+                                                  LockerSite.name == name)):
+        raise Conflict("the compound already has a locker site of this name", "name")
+    site = LockerSite(compound_id=contract.compound_id, contract_id=contract.id, name=name)
     session.add(site)
     session.flush()
+    audit.record(session, actor, "lockers.site_created", "locker_site", site.id,
+                 {"contract_id": contract.id, "compound_id": contract.compound_id, "name": name})
     return site
 
 
@@ -68,9 +75,33 @@ def get_site(session: Session, actor: User, site_id: int) -> LockerSite:
     return site
 
 
-def list_sites(session: Session, actor: User) -> list[LockerSite]:
-    return list(session.scalars(select(LockerSite).where(
-        LockerSite.compound_id.in_(scope.compound_ids(session, actor, VIEWER_ROLES))).order_by(LockerSite.id)))
+def list_sites(session: Session, actor: User, compound_id: int | None = None) -> list[LockerSite]:
+    """The sites the actor may see, or one compound's (404/403 when that compound is not theirs)."""
+    query = select(LockerSite).where(LockerSite.compound_id.in_(scope.compound_ids(session, actor, VIEWER_ROLES)))
+    if compound_id is not None:
+        scope.get_compound(session, actor, compound_id, roles=VIEWER_ROLES)
+        query = query.where(LockerSite.compound_id == compound_id)
+    return list(session.scalars(query.order_by(LockerSite.id)))
+
+
+def get_contract(session: Session, actor: User, contract_id: int, roles=VIEWER_ROLES) -> LockerContract:
+    contract = session.get(LockerContract, contract_id)
+    if contract is None:
+        raise NotFound(f"contract {contract_id} not found")
+    scope.get_compound(session, actor, contract.compound_id, roles=roles)
+    return contract
+
+
+def list_contracts(session: Session, actor: User, compound_id: int) -> list[LockerContract]:
+    scope.get_compound(session, actor, compound_id, roles=VIEWER_ROLES)
+    return list(session.scalars(select(LockerContract).where(LockerContract.compound_id == compound_id)
+                                .order_by(LockerContract.starts_on.desc(), LockerContract.id.desc())))
+
+
+def list_compounds(session: Session, actor: User) -> list[Compound]:
+    """The compounds whose locker contracts the actor may see."""
+    return list(session.scalars(select(Compound).where(
+        Compound.id.in_(scope.compound_ids(session, actor, VIEWER_ROLES))).order_by(Compound.id)))
 
 
 # --- cabinet events ----------------------------------------------------------------

@@ -196,3 +196,5 @@ class Device(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[CreatedAt]
     revoked_at: Mapped[dt.datetime | None]
+
+    compound: Mapped[Compound] = relationship()

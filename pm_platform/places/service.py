@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from pm_platform.core import audit
+from pm_platform.core import audit, clock
 from pm_platform.core.auth import create_user, hash_secret
 from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from pm_platform.core.models import User
@@ -201,20 +201,56 @@ def create_user_with_role(session: Session, username: str, password: str, role: 
 
 # --- devices -----------------------------------------------------------------
 
+DEVICE_MANAGER_ROLES = frozenset({"admin", "firm_manager"})
+# the community office watches which machines talk for its compounds, but does not issue keys
+DEVICE_VIEWER_ROLES = DEVICE_MANAGER_ROLES | {"community"}
+
+
 def create_device(session: Session, actor: User | None, kind: str, compound_id: int, name: str = "") -> tuple[Device, str]:
-    """Register a gate or locker cabinet; returns the device and its key (shown once)."""
+    """Register a gate or locker cabinet; returns the device and its key (shown once).
+    No actor means the command line, which may act on any compound."""
     if kind not in DEVICE_KINDS:
         raise ValidationError(f"kind must be one of {', '.join(DEVICE_KINDS)}", "kind")
     if actor is not None:
-        scope.get_compound(session, actor, compound_id, roles={"admin", "firm_manager"})
+        scope.get_compound(session, actor, compound_id, roles=DEVICE_MANAGER_ROLES)
     elif session.get(Compound, compound_id) is None:
         raise NotFound(f"compound {compound_id} not found", "scope")
+    name = (name or "").strip()
+    if len(name) > 100:
+        raise ValidationError("name must be at most 100 characters", "name")
     key = DEVICE_KEY_PREFIX + secrets.token_urlsafe(32)
     device = Device(kind=kind, name=name or f"{kind}-{secrets.token_hex(3)}", compound_id=compound_id,
                     key_hash=hash_secret(key))
     session.add(device)
     session.flush()
+    audit.record(session, actor, "device.create", "device", device.id,
+                 {"kind": kind, "name": device.name, "compound_id": compound_id})
     return device, key
+
+
+def get_device(session: Session, actor: User, device_id: int, roles=DEVICE_VIEWER_ROLES) -> Device:
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound(f"device {device_id} not found")
+    scope.get_compound(session, actor, device.compound_id, roles=roles)
+    return device
+
+
+def list_devices(session: Session, actor: User, compound_id: int) -> list[Device]:
+    scope.get_compound(session, actor, compound_id, roles=DEVICE_VIEWER_ROLES)
+    return list(session.scalars(select(Device).where(Device.compound_id == compound_id)
+                                .order_by(Device.revoked_at.is_not(None), Device.kind, Device.id)))
+
+
+def revoke_device(session: Session, actor: User, device_id: int) -> Device:
+    """From now on the device's key is refused (401); revoking twice changes nothing."""
+    device = get_device(session, actor, device_id, roles=DEVICE_MANAGER_ROLES)
+    if device.revoked_at is None:
+        device.revoked_at = clock.now_utc()
+        session.flush()
+        audit.record(session, actor, "device.revoke", "device", device.id,
+                     {"kind": device.kind, "name": device.name, "compound_id": device.compound_id})
+    return device
 
 
 def device_for_key(session: Session, key: str) -> Device | None:

@@ -33,7 +33,3 @@ class ExpenditureForm(FlaskForm):
 
 class ReverseForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
-
-
-class ActionForm(FlaskForm):
-    """A button that changes state (publish, mark reviewed): only the CSRF token."""

@@ -10,11 +10,12 @@ from flask_login import current_user, login_required
 
 from pm_platform.core import clock, money
 from pm_platform.core.errors import ValidationError
+from pm_platform.core.forms import ActionForm
 from pm_platform.core.pdf import render_pdf
 from pm_platform.extensions import db
 from pm_platform.places import scope, service as places
 from pm_platform.revenue import service
-from pm_platform.revenue.forms import SOURCE_LABELS, ActionForm, ExpenditureForm, ReverseForm, RevenueForm
+from pm_platform.revenue.forms import SOURCE_LABELS, ExpenditureForm, ReverseForm, RevenueForm
 
 bp = Blueprint("revenue", __name__)
 NAV = [("revenue.funds", _l("Common fund"), scope.ALL_ROLES),
