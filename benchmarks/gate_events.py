@@ -117,6 +117,31 @@ def wait_until_serving(base: str, timeout: float = 120) -> None:
             time.sleep(0.2)
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU time the processes have used (Linux /proc), so the cost per request can
+    be read even when other work on the machine disturbs the latencies."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def worker_pids(master: int) -> list[int]:
+    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
+def database_backends() -> list[int]:
+    """The server processes of the benchmark database's connections, other than our own."""
+    from sqlalchemy import text
+    with db.engine.connect() as connection:
+        return connection.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                       "AND pid <> pg_backend_pid()")).scalars().all()
+
+
 def run_wrk(url: str, path: str, lot_id: int, key: str, seconds: int, script: str) -> dict:
     interval_ms = 1000 * THREADS / RATE
     result = subprocess.run(
@@ -153,7 +178,11 @@ def main(seconds: int, use_postgres: bool) -> None:
             wait_until_serving(base)
             run_wrk(base, "/healthz", lot_id, key, 3, str(script))  # warm the workers up
             baseline = run_wrk(base, "/healthz", lot_id, key, seconds, str(script))
+            workers = worker_pids(server.pid)
+            app_cpu = cpu_seconds(workers)
             gate = run_wrk(base, "/api/v1/parking/gate-events", lot_id, key, seconds, str(script))
+            app_cpu = cpu_seconds(workers) - app_cpu
+            db_cpu = cpu_seconds(database_backends()) if use_postgres else 0.0  # connections opened by this run
         finally:
             if os.environ.get("BENCH_DEBUG"):
                 print((Path(tmp) / "gunicorn.log").read_text()[-3000:])
@@ -171,6 +200,10 @@ def main(seconds: int, use_postgres: bool) -> None:
     for label, f in (("baseline GET /healthz", baseline), ("POST /api/v1/parking/gate-events", gate)):
         print(f"  {label:34} {f['rps']:7.1f} {f['p50']:8.2f} {f['p95']:8.2f} {f['p99']:8.2f} {f['max']:8.2f} "
               f"{int(f['non2xx'] + f['errors']):8d}")
+    per_request = {"gunicorn workers": app_cpu, "PostgreSQL backends": db_cpu}
+    print("  CPU per gate event: " + ", ".join(f"{label} {1000 * cpu / gate['requests']:.2f} ms"
+                                               for label, cpu in per_request.items())
+          + f" ({os.cpu_count()} cores here)")
     print(f"  events stored: {events.get('in', 0)} entries, {events.get('out', 0)} exits; "
           f"payment orders opened by exits: {orders}")
 
