@@ -24,8 +24,6 @@ TEMPLATE_LABELS = {"standard": _l("Standard: first period, then per started peri
                    "per_entry": _l("Per entry: a price per started 24 hours"),
                    "day_night": _l("Day and night: per period by day, a price per night")}
 CHANNEL_LABELS = {"office": _l("Sold at the office"), "online": _l("Bought online")}
-MAX_FEN = 100_000_000_00     # 100 million yuan: more is a typing mistake (and would overflow)
-MAX_MINUTES = 7 * 24 * 60
 
 
 def _choices(labels: dict) -> list[SelectChoice]:
@@ -51,7 +49,7 @@ class YuanField(StringField):
             fen = money.parse_yuan(text, self.name)
         except ValidationError:
             raise FieldError(_("Enter an amount in yuan, e.g. 300 or 299.50.")) from None
-        if not 0 <= fen <= MAX_FEN:
+        if not 0 <= fen <= service.MAX_AMOUNT_FEN:
             raise FieldError(_("Enter an amount from 0 to 100,000,000 yuan."))
         self.fen = fen
 
@@ -64,7 +62,7 @@ def plate(form, field):
 
 
 def _minutes(low: int = 0):
-    return [Optional(), NumberRange(low, MAX_MINUTES)]
+    return [Optional(), NumberRange(low, service.MAX_MINUTES)]
 
 
 class TariffForm(FlaskForm):

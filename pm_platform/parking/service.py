@@ -25,6 +25,8 @@ from pm_platform.places.models import Device, Owner, Ownership, Unit
 MANAGER_ROLES = frozenset({"admin", "firm_manager"})
 STAFF_ROLES = MANAGER_ROLES | {"firm_staff"}   # the office: coupons, anomalies, looking up vehicles
 VIEWER_ROLES = STAFF_ROLES | {"community", "street", "bureau", "committee"}
+MAX_AMOUNT_FEN = 100_000_000_00            # 100 million yuan: more is a typing mistake (and would overflow)
+MAX_MINUTES = 7 * 24 * 60                  # a week: a longer free or charged period is a typing mistake
 CLOCK_SKEW = dt.timedelta(minutes=5)       # a gate clock may run this far ahead of ours
 EXIT_GRACE = dt.timedelta(minutes=15)      # after paying, the plate may be read again at the gate
 
