@@ -65,6 +65,11 @@ def _minutes(low: int = 0):
     return [Optional(), NumberRange(low, service.MAX_MINUTES)]
 
 
+FOR_STANDARD = _l("Standard template")
+FOR_DAY_NIGHT = _l("Day-and-night template")
+FOR_STANDARD_DAY_NIGHT = _l("Standard and day-and-night templates")
+
+
 class TariffForm(FlaskForm):
     """A tariff from one of the templates; only the chosen template's fields are read."""
 
@@ -73,16 +78,17 @@ class TariffForm(FlaskForm):
     effective_from = DateTimeLocalField(_l("Applies to stays that begin from"), validators=[Optional()],
                                         description=_l("Leave empty to apply from now."))
     free_minutes = IntegerField(_l("Free minutes"), default=0, validators=_minutes())
-    first_minutes = IntegerField(_l("First period (minutes)"), validators=_minutes(1))
-    first_price = YuanField(_l("Price of the first period (yuan)"))
-    unit_minutes = IntegerField(_l("Then per started period of (minutes)"), validators=_minutes(1))
-    unit_price = YuanField(_l("Price per started period (yuan)"))
-    price = YuanField(_l("Price per started 24 hours (yuan)"))
-    day_start = StringField(_l("Day begins (HH:MM)"), default="07:00")
-    day_end = StringField(_l("Day ends (HH:MM)"), default="19:00")
-    day_unit_price = YuanField(_l("Daytime price per started period (yuan)"))
-    night_price = YuanField(_l("Price per night (yuan)"))
-    cap = YuanField(_l("At most per 24 hours (yuan)"))
+    first_minutes = IntegerField(_l("First period (minutes)"), validators=_minutes(1), description=FOR_STANDARD)
+    first_price = YuanField(_l("Price of the first period (yuan)"), description=FOR_STANDARD)
+    unit_minutes = IntegerField(_l("Then per started period of (minutes)"), validators=_minutes(1),
+                                description=FOR_STANDARD_DAY_NIGHT)
+    unit_price = YuanField(_l("Price per started period (yuan)"), description=FOR_STANDARD)
+    price = YuanField(_l("Price per started 24 hours (yuan)"), description=_l("Per-entry template"))
+    day_start = StringField(_l("Day begins (HH:MM)"), default="07:00", description=FOR_DAY_NIGHT)
+    day_end = StringField(_l("Day ends (HH:MM)"), default="19:00", description=FOR_DAY_NIGHT)
+    day_unit_price = YuanField(_l("Daytime price per started period (yuan)"), description=FOR_DAY_NIGHT)
+    night_price = YuanField(_l("Price per night (yuan)"), description=FOR_DAY_NIGHT)
+    cap = YuanField(_l("At most per 24 hours (yuan)"), description=FOR_STANDARD_DAY_NIGHT)
 
     def _needed(self) -> dict:
         """The chosen template's fields: {tariff key: form field} (amounts typed in yuan, kept in fen)."""

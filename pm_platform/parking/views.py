@@ -32,6 +32,8 @@ MESSAGES = {
     ("invalid", "valid_to"): _l("The last day must not be before the first day."),
     ("invalid", "free_minutes"): _l("Give free minutes or an amount off."),
     ("invalid", "monthly_pass_price_fen"): _l("The price must be more than 0."),
+    ("invalid", "tariff.day_start"): _l("Enter a time like 07:00."),
+    ("invalid", "tariff.day_end"): _l("Enter a time like 19:00, after the day begins."),
 }
 
 

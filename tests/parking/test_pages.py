@@ -72,6 +72,17 @@ class TestTariffs:
         assert "待生效" not in manager.get(f"/parking/lots/{lot.id}/tariffs").text
 
 
+    def test_a_day_and_night_tariff_needs_clock_times(self, manager, session, boss, lot):
+        data = {"car_type": "temporary", "template": "day_night", "free_minutes": "15", "day_start": "7am",
+                "day_end": "19:00", "unit_minutes": "60", "day_unit_price": "3", "night_price": "5", "cap": "25",
+                "effective_from": "2099-01-01T00:00"}
+        assert errors(manager.post(f"/parking/lots/{lot.id}/tariffs", data=data)) == ["请按 07:00 的格式填写时间。"]
+        assert manager.post(f"/parking/lots/{lot.id}/tariffs", data={**data, "day_start": "07:00"}).status_code == 302
+        upcoming = service.tariff_history(session, boss, lot.id)[0].row.tariff
+        assert upcoming == {"template": "day_night", "free_minutes": 15, "unit_minutes": 60, "day_unit_price_fen": 300,
+                            "night_price_fen": 500, "cap_fen": 2500, "day_start": "07:00", "day_end": "19:00"}
+
+
 class TestSpaces:
     def test_add_a_space_for_a_unit(self, manager, session, world, lot):
         unit = world.units[lot.compound_id][1]
