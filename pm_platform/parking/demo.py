@@ -30,6 +30,7 @@ def build_demo(session: Session, rng: random.Random) -> str:
     events = 0
     for number, compound in enumerate(compounds, start=1):
         lot = service.create_lot(session, admin, compound.id, "东门停车场", 120, TARIFF)
+        service.set_pass_price(session, admin, lot.id, 30000)
         units = session.scalars(select(Unit).where(Unit.compound_id == compound.id).order_by(Unit.id).limit(3)).all()
         service.add_space(session, admin, lot.id, "A-001", "owned", units[0].id)
         service.register_vehicle(session, admin, compound.id, f"京A{number}0001", "own_space", units[0].id)

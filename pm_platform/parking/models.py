@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,16 +20,16 @@ SESSION_STATUSES = ("open", "awaiting_payment", "closed", "anomaly")
 ANOMALY_KINDS = ("exit_without_entry", "entry_without_exit", "bad_plate", "future_time", "out_of_order")
 
 
-
-
 class ParkingLot(Base):
     __tablename__ = "parking_lots"
-    __table_args__ = (UniqueConstraint("compound_id", "name"), CheckConstraint("capacity >= 0", name="capacity"))
+    __table_args__ = (UniqueConstraint("compound_id", "name"), CheckConstraint("capacity >= 0", name="capacity"),
+                      CheckConstraint("monthly_pass_price_fen > 0", name="monthly_pass_price"))
 
     id: Mapped[intpk]
     compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     capacity: Mapped[int]
+    monthly_pass_price_fen: Mapped[Fen | None]   # None: owners cannot buy passes for this lot online
     created_at: Mapped[CreatedAt]
 
 
@@ -45,6 +46,10 @@ class ParkingTariff(Base):
     params: Mapped[str] = mapped_column(Text)  # JSON, as accepted by tariffs.tariff_from_dict
     effective_from: Mapped[dt.datetime]
     created_at: Mapped[CreatedAt]
+
+    @property
+    def tariff(self) -> dict:
+        return json.loads(self.params)
 
 
 class ParkingSpace(Base):
@@ -69,6 +74,21 @@ class Vehicle(Base):
     car_type: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[CreatedAt]
 
+    passes: Mapped[list[ParkingPass]] = relationship(order_by="ParkingPass.valid_from")
+
+
+class ParkingPassPurchase(Base):
+    """An owner's online order for a month's pass on a lot; the pass is made when it is paid."""
+
+    __tablename__ = "parking_pass_purchases"
+
+    id: Mapped[intpk]
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("parking_lots.id"), index=True)
+    price_fen: Mapped[Fen]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[CreatedAt]
+
 
 class ParkingPass(Base):
     """A monthly pass: valid on one lot for whole Shanghai days, valid_from to valid_to inclusive."""
@@ -84,7 +104,11 @@ class ParkingPass(Base):
     valid_to: Mapped[dt.date]
     price_fen: Mapped[Fen]
     channel: Mapped[str] = mapped_column(String(20))
+    # the paid purchase it was made for: a payment notice arriving twice makes one pass
+    purchase_id: Mapped[int | None] = mapped_column(ForeignKey("parking_pass_purchases.id"), unique=True)
     created_at: Mapped[CreatedAt]
+
+    lot: Mapped[ParkingLot] = relationship()
 
 
 class PlateListEntry(Base):

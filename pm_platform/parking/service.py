@@ -1,13 +1,14 @@
 """Parking rules: lots and tariffs, vehicles and passes, gate events, sessions, anomalies."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import re
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from pm_platform.core import audit, clock
 from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -16,13 +17,16 @@ from pm_platform.fees import payments
 from pm_platform.parking import tariffs
 from pm_platform.parking.models import (
     CAR_TYPES, LIST_KINDS, PASS_CHANNELS, SPACE_KINDS, GateEvent, ParkingAnomaly, ParkingCoupon, ParkingLot,
-    ParkingPass, ParkingSession, ParkingSpace, ParkingTariff, PlateListEntry, Vehicle,
+    ParkingPass, ParkingPassPurchase, ParkingSession, ParkingSpace, ParkingTariff, PlateListEntry, Vehicle,
 )
 from pm_platform.places import scope
-from pm_platform.places.models import Device, Unit
+from pm_platform.places.models import Device, Owner, Ownership, Unit
 
 MANAGER_ROLES = frozenset({"admin", "firm_manager"})
-VIEWER_ROLES = MANAGER_ROLES | {"firm_staff", "community", "street", "bureau", "committee"}
+STAFF_ROLES = MANAGER_ROLES | {"firm_staff"}   # the office: coupons, anomalies, looking up vehicles
+VIEWER_ROLES = STAFF_ROLES | {"community", "street", "bureau", "committee"}
+MAX_AMOUNT_FEN = 100_000_000_00            # 100 million yuan: more is a typing mistake (and would overflow)
+MAX_MINUTES = 7 * 24 * 60                  # a week: a longer free or charged period is a typing mistake
 CLOCK_SKEW = dt.timedelta(minutes=5)       # a gate clock may run this far ahead of ours
 EXIT_GRACE = dt.timedelta(minutes=15)      # after paying, the plate may be read again at the gate
 
@@ -92,8 +96,12 @@ def set_tariff(session: Session, actor: User, lot_id: int, car_type: str, tariff
     if car_type not in CAR_TYPES:
         raise ValidationError(f"car_type must be one of {', '.join(CAR_TYPES)}", "car_type")
     parsed = tariffs.tariff_from_dict(tariff)
+    effective_from = clock.as_utc(effective_from or clock.now_utc())
+    if session.scalar(select(ParkingTariff.id).where(ParkingTariff.lot_id == lot.id, ParkingTariff.car_type == car_type,
+                                                     ParkingTariff.effective_from == effective_from)):
+        raise Conflict("a tariff for this car type already starts at that time", "effective_from")
     row = ParkingTariff(lot_id=lot.id, car_type=car_type, params=json.dumps(tariffs.tariff_to_dict(parsed)),
-                        effective_from=clock.as_utc(effective_from or clock.now_utc()))
+                        effective_from=effective_from)
     session.add(row)
     session.flush()
     audit.record(session, actor, "parking.tariff_set", "parking_lot", lot.id,
@@ -120,9 +128,17 @@ def add_space(session: Session, actor: User, lot_id: int, code: str, kind: str, 
         raise ValidationError(f"kind must be one of {', '.join(SPACE_KINDS)}", "kind")
     if unit_id is not None and _unit_compound(session, unit_id) != lot.compound_id:
         raise ValidationError("the unit is not in this lot's compound", "unit_id")
-    space = ParkingSpace(lot_id=lot.id, code=code.strip(), kind=kind, unit_id=unit_id)
+    code = (code or "").strip()
+    if not code or len(code) > 30:
+        raise ValidationError("code must be 1–30 characters", "code")
+    if session.scalar(select(ParkingSpace.id).where(ParkingSpace.lot_id == lot.id, ParkingSpace.code == code)):
+        raise Conflict(f"space {code} exists in this lot", "code")
+    space = ParkingSpace(lot_id=lot.id, code=code, kind=kind, unit_id=unit_id)
     session.add(space)
     session.flush()
+    # an owned space makes its unit's own-space cars park free here
+    audit.record(session, actor, "parking.space_added", "parking_space", space.id,
+                 {"lot_id": lot.id, "code": code, "kind": kind, "unit_id": unit_id})
     return space
 
 
@@ -143,23 +159,39 @@ def register_vehicle(session: Session, actor: User, compound_id: int, plate: str
     vehicle = Vehicle(compound_id=compound_id, plate=plate, car_type=car_type, unit_id=unit_id)
     session.add(vehicle)
     session.flush()
+    # the car type decides what the vehicle pays (internal cars park free)
+    audit.record(session, actor, "parking.vehicle_registered", "vehicle", vehicle.id,
+                 {"plate": plate, "car_type": car_type, "unit_id": unit_id})
+    return vehicle
+
+
+def get_vehicle(session: Session, actor: User, vehicle_id: int, roles=STAFF_ROLES) -> Vehicle:
+    vehicle = session.get(Vehicle, vehicle_id)
+    if vehicle is None:
+        raise NotFound(f"vehicle {vehicle_id} not found", "vehicle_id")
+    scope.get_compound(session, actor, vehicle.compound_id, roles=roles)
     return vehicle
 
 
 def sell_pass(session: Session, actor: User, vehicle_id: int, lot_id: int, valid_from: dt.date, valid_to: dt.date,
               price_fen: int, channel: str = "office") -> ParkingPass:
+    vehicle = get_vehicle(session, actor, vehicle_id, roles=MANAGER_ROLES)
     lot = get_lot(session, actor, lot_id, roles=MANAGER_ROLES)
-    vehicle = session.get(Vehicle, vehicle_id)
-    if vehicle is None or vehicle.compound_id != lot.compound_id:
-        raise NotFound(f"vehicle {vehicle_id} not found", "vehicle_id")
+    if vehicle.compound_id != lot.compound_id:
+        raise ValidationError("the lot is not in the vehicle's compound", "lot_id")
     if valid_to < valid_from:
         raise ValidationError("valid_to must not be before valid_from", "valid_to")
     if price_fen < 0:
         raise ValidationError("price must not be negative", "price_fen")
     if channel not in PASS_CHANNELS:
         raise ValidationError(f"channel must be one of {', '.join(PASS_CHANNELS)}", "channel")
+    return _new_pass(session, actor, vehicle, lot, valid_from, valid_to, price_fen, channel)
+
+
+def _new_pass(session: Session, actor: User | None, vehicle: Vehicle, lot: ParkingLot, valid_from: dt.date,
+              valid_to: dt.date, price_fen: int, channel: str, purchase_id: int | None = None) -> ParkingPass:
     item = ParkingPass(vehicle_id=vehicle.id, lot_id=lot.id, valid_from=valid_from, valid_to=valid_to,
-                       price_fen=price_fen, channel=channel)
+                       price_fen=price_fen, channel=channel, purchase_id=purchase_id)
     session.add(item)
     session.flush()
     audit.record(session, actor, "parking.pass_sold", "parking_pass", item.id,
@@ -177,16 +209,21 @@ def set_plate_list(session: Session, actor: User, compound_id: int, plate: str, 
     if entry is None:
         entry = PlateListEntry(compound_id=compound_id, plate=plate, kind=kind)
         session.add(entry)
-    entry.kind, entry.reason = kind, reason[:200]
+    entry.kind, entry.reason = kind, (reason or "").strip()[:200]
     session.flush()
+    # a white-listed plate parks free, a black-listed one stays outside
+    audit.record(session, actor, "parking.plate_listed", "parking_plate_list", entry.id,
+                 {"plate": plate, "kind": kind, "reason": entry.reason})
     return entry
 
 
 def issue_coupon(session: Session, actor: User, lot_id: int, plate: str, issuer: str, *, free_minutes: int = 0,
                  amount_off_fen: int = 0) -> ParkingCoupon:
     """A merchant's or the office's coupon for a plate; the next exit on the lot uses it."""
-    lot = get_lot(session, actor, lot_id, roles=MANAGER_ROLES | {"firm_staff"})
-    if free_minutes < 0 or amount_off_fen < 0 or not (free_minutes or amount_off_fen):
+    lot = get_lot(session, actor, lot_id, roles=STAFF_ROLES)
+    if amount_off_fen < 0:
+        raise ValidationError("the amount off must not be negative", "amount_off_fen")
+    if free_minutes < 0 or not (free_minutes or amount_off_fen):
         raise ValidationError("a coupon gives free minutes or an amount off", "free_minutes")
     coupon = ParkingCoupon(lot_id=lot.id, plate=normalise_plate(plate), issuer=issuer.strip()[:100] or "office",
                            free_minutes=free_minutes, amount_off_fen=amount_off_fen, created_by_id=actor.id)
@@ -495,7 +532,7 @@ def resolve_anomaly(session: Session, actor: User, anomaly_id: int, note: str = 
     anomaly = session.get(ParkingAnomaly, anomaly_id)
     if anomaly is None:
         raise NotFound(f"anomaly {anomaly_id} not found")
-    get_lot(session, actor, anomaly.lot_id, roles=MANAGER_ROLES | {"firm_staff"})
+    get_lot(session, actor, anomaly.lot_id, roles=STAFF_ROLES)
     if anomaly.resolved_at is None:
         anomaly.resolved_at = clock.now_utc()
         audit.record(session, actor, "parking.anomaly_resolved", "parking_anomaly", anomaly.id,
@@ -504,4 +541,142 @@ def resolve_anomaly(session: Session, actor: User, anomaly_id: int, note: str = 
     return anomaly
 
 
+# --- what the lot manager's pages and the API list ------------------------------------------
+
+@dataclass(frozen=True)
+class TariffEntry:
+    row: ParkingTariff
+    status: str   # "upcoming", "in_force" or "superseded"
+
+
+def tariff_history(session: Session, actor: User, lot_id: int, now: dt.datetime | None = None) -> list[TariffEntry]:
+    """Every tariff the lot has had, by car type and newest first, marked by where it stands now."""
+    lot = get_lot(session, actor, lot_id)
+    now = clock.as_utc(now or clock.now_utc())
+    rows = list(session.scalars(select(ParkingTariff).where(ParkingTariff.lot_id == lot.id)
+                                .order_by(ParkingTariff.effective_from.desc(), ParkingTariff.id.desc())))
+    rows.sort(key=lambda row: CAR_TYPES.index(row.car_type))  # stable: newest first within a car type
+    entries, in_force = [], set()
+    for row in rows:
+        if clock.as_utc(row.effective_from) > now:
+            status = "upcoming"
+        elif row.car_type in in_force:
+            status = "superseded"
+        else:
+            status = "in_force"
+            in_force.add(row.car_type)
+        entries.append(TariffEntry(row, status))
+    return entries
+
+
+def list_spaces(session: Session, actor: User, lot_id: int) -> list[ParkingSpace]:
+    lot = get_lot(session, actor, lot_id, roles=STAFF_ROLES)
+    return list(session.scalars(select(ParkingSpace).where(ParkingSpace.lot_id == lot.id).order_by(ParkingSpace.code)))
+
+
+_WITH_PASSES = selectinload(Vehicle.passes).joinedload(ParkingPass.lot)
+
+
+def list_vehicles(session: Session, actor: User, compound_id: int) -> list[Vehicle]:
+    """The compound's registered vehicles with their passes."""
+    scope.get_compound(session, actor, compound_id, roles=STAFF_ROLES)
+    return list(session.scalars(select(Vehicle).where(Vehicle.compound_id == compound_id)
+                                .options(_WITH_PASSES).order_by(Vehicle.plate)))
+
+
+def list_plate_entries(session: Session, actor: User, compound_id: int) -> list[PlateListEntry]:
+    scope.get_compound(session, actor, compound_id, roles=STAFF_ROLES)
+    return list(session.scalars(select(PlateListEntry).where(PlateListEntry.compound_id == compound_id)
+                                .order_by(PlateListEntry.kind, PlateListEntry.plate)))
+
+
+def recent_coupons(session: Session, actor: User, lot_id: int, limit: int = 50) -> list[ParkingCoupon]:
+    lot = get_lot(session, actor, lot_id, roles=STAFF_ROLES)
+    return list(session.scalars(select(ParkingCoupon).where(ParkingCoupon.lot_id == lot.id)
+                                .order_by(ParkingCoupon.id.desc()).limit(limit)))
+
+
+def set_pass_price(session: Session, actor: User, lot_id: int, price_fen: int | None) -> ParkingLot:
+    """What a month's pass on the lot costs online; None stops online sales."""
+    lot = get_lot(session, actor, lot_id, roles=MANAGER_ROLES)
+    if price_fen is not None and price_fen <= 0:
+        raise ValidationError("the monthly pass price must be positive", "monthly_pass_price_fen")
+    lot.monthly_pass_price_fen = price_fen
+    session.flush()
+    audit.record(session, actor, "parking.pass_price_set", "parking_lot", lot.id, {"price_fen": price_fen})
+    return lot
+
+
+# --- owners buying passes online -----------------------------------------------------------
+
+PASS_PAYMENT_PURPOSE = "parking_pass"
+
+
+def month_pass_end(start: dt.date) -> dt.date:
+    """The last day of a month's pass from `start`: the day before the same date next month, or
+    the end of next month when it has no such date (from 31 January: to 28/29 February)."""
+    year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+    last = calendar.monthrange(year, month)[1]
+    if start.day > last:
+        return dt.date(year, month, last)
+    return dt.date(year, month, start.day) - dt.timedelta(days=1)
+
+
+def next_pass_period(session: Session, vehicle_id: int, lot_id: int,
+                     today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """A month from the day after the vehicle's current cover on the lot ends, or from today."""
+    today = today or clock.local_today()
+    cover_until = pass_cover_until(session, vehicle_id, lot_id, clock.local_midnight_utc(today))
+    start = clock.to_local(cover_until).date() if cover_until else today
+    return start, month_pass_end(start)
+
+
+def _owned_units(user: User):
+    return select(Ownership.unit_id).join(Owner).where(Owner.user_id == user.id)
+
+
+def owner_vehicles(session: Session, user: User) -> list[Vehicle]:
+    """The vehicles registered to the units the user owns, with their passes."""
+    return list(session.scalars(select(Vehicle).where(Vehicle.unit_id.in_(_owned_units(user)))
+                                .options(_WITH_PASSES).order_by(Vehicle.plate)))
+
+
+def lots_selling_passes(session: Session, compound_ids: set[int]) -> list[ParkingLot]:
+    return list(session.scalars(select(ParkingLot).where(
+        ParkingLot.compound_id.in_(compound_ids), ParkingLot.monthly_pass_price_fen.is_not(None)).order_by(ParkingLot.id)))
+
+
+def buy_pass_online(session: Session, actor: User, vehicle_id: int, lot_id: int) -> payments.PaymentOrder:
+    """An owner orders a month's pass for their vehicle at the lot's price; paying the order
+    makes the pass (see _on_pass_paid)."""
+    vehicle = session.scalar(select(Vehicle).where(Vehicle.id == vehicle_id, Vehicle.unit_id.in_(_owned_units(actor))))
+    if vehicle is None:
+        raise NotFound(f"vehicle {vehicle_id} not found", "vehicle_id")
+    lot = session.get(ParkingLot, lot_id)
+    if lot is None or lot.compound_id != vehicle.compound_id:
+        raise NotFound(f"parking lot {lot_id} not found", "lot_id")
+    if lot.monthly_pass_price_fen is None:
+        raise ValidationError("this lot does not sell passes online", "lot_id")
+    purchase = ParkingPassPurchase(vehicle_id=vehicle.id, lot_id=lot.id, price_fen=lot.monthly_pass_price_fen,
+                                   created_by_id=actor.id)
+    session.add(purchase)
+    session.flush()
+    return payments.create_payment_order(
+        session, actor, purpose=PASS_PAYMENT_PURPOSE, reference_id=purchase.id, compound_id=lot.compound_id,
+        amount_fen=purchase.price_fen, description=f"月卡 {lot.name} {vehicle.plate}")
+
+
+def _on_pass_paid(session: Session, order: payments.PaymentOrder) -> ParkingPass:
+    """The pass for a paid purchase, made once: a second call returns the first pass."""
+    made = session.scalar(select(ParkingPass).where(ParkingPass.purchase_id == order.reference_id))
+    if made is not None:
+        return made
+    purchase = session.get(ParkingPassPurchase, order.reference_id)
+    vehicle, lot = session.get(Vehicle, purchase.vehicle_id), session.get(ParkingLot, purchase.lot_id)
+    start, end = next_pass_period(session, vehicle.id, lot.id)
+    return _new_pass(session, session.get(User, purchase.created_by_id), vehicle, lot, start, end,
+                     order.amount_fen, "online", purchase.id)
+
+
 payments.register_purpose_handler(PAYMENT_PURPOSE, _on_paid)
+payments.register_purpose_handler(PASS_PAYMENT_PURPOSE, _on_pass_paid)

@@ -126,6 +126,11 @@ _FIELDS = {
 _POSITIVE = {"first_minutes", "unit_minutes"}
 
 
+def template_fields(template: str) -> tuple[str, ...]:
+    """The fields a template's tariff is made of, as tariff_from_dict reads them."""
+    return _FIELDS[template] + (("day_start", "day_end") if template == "day_night" else ())
+
+
 def _clock_time(value, field: str) -> dt.time:
     try:
         hours, minutes = str(value).split(":")

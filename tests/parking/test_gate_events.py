@@ -11,9 +11,7 @@ from pm_platform.fees import payments
 from pm_platform.parking import service
 from pm_platform.parking.models import GateEvent, ParkingAnomaly, ParkingSession
 from pm_platform.places.service import create_device
-
-TARIFF = {"template": "standard", "free_minutes": 15, "first_minutes": 60, "first_price_fen": 500,
-          "unit_minutes": 30, "unit_price_fen": 200, "cap_fen": 3000}
+from tests.parking.helpers import TARIFF, pay_through_callback
 NOW = dt.datetime.now(SHANGHAI).replace(microsecond=0)
 
 
@@ -176,9 +174,8 @@ class TestGateEvents:
         # the gate asks again before payment: same order, still shut
         waiting = post("c", "京A12345", "out", ago(minutes=1))
         assert (waiting.json["open"], waiting.json["order_no"]) == (False, order.order_no)
-        raw, headers = payments.sign_sandbox_callback({"order_no": order.order_no, "txn_id": "SBX1",
-                                                       "amount_fen": 700, "currency": "CNY", "status": "paid"})
-        assert client.post("/api/v1/payments/callbacks/sandbox", data=raw, headers=headers).status_code == 200
+        paid, (raw, headers) = pay_through_callback(client, order)
+        assert paid.status_code == 200
         again = post("d", "京A12345", "out", ago(minutes=0))
         assert again.json["open"] is True and again.json["order_no"] is None
         figures = service.lot_figures(session, lot)
