@@ -464,17 +464,26 @@ def _apply_credits(session: Session, compound_id: int) -> None:
 
 
 def next_receipt_no(session: Session, compound_id: int) -> str:
-    """The compound's next receipt number, with no gaps: the counter row is updated (and so
-    locked) in the payment's own transaction, so a rolled-back payment gives its number back.
-    On SQLite the database write lock serialises this the same way."""
+    return take_receipt_nos(session, compound_id, 1)[0]
+
+
+def take_receipt_nos(session: Session, compound_id: int, count: int) -> list[str]:
+    """The compound's next `count` receipt numbers, with no gaps: the counter row is updated
+    (and so locked) in the payments' own transaction, so rolled-back payments give their
+    numbers back. On SQLite the database write lock serialises this the same way."""
     bump = (update(ReceiptCounter).where(ReceiptCounter.compound_id == compound_id)
-            .values(last_no=ReceiptCounter.last_no + 1).returning(ReceiptCounter.last_no))
-    number = session.execute(bump).scalar()
-    if number is None:
+            .values(last_no=ReceiptCounter.last_no + count).returning(ReceiptCounter.last_no))
+    last = session.execute(bump).scalar()
+    if last is None:
         session.execute(_dialect_insert(session, ReceiptCounter).values(compound_id=compound_id, last_no=0)
                         .on_conflict_do_nothing())
-        number = session.execute(bump).scalar_one()
-    return f"{compound_id:04d}-{number:07d}"
+        last = session.execute(bump).scalar_one()
+    return [f"{compound_id:04d}-{number:07d}" for number in range(last - count + 1, last + 1)]
+
+
+def new_verify_code() -> str:
+    """The code printed on a receipt (and in its QR) that lets anyone holding it verify it."""
+    return secrets.token_urlsafe(9)[:12]
 
 
 def _new_entry(session: Session, actor: User | None, unit: Unit, *, kind: str, channel: str, amount_fen: int,
@@ -482,7 +491,7 @@ def _new_entry(session: Session, actor: User | None, unit: Unit, *, kind: str, c
     entry = Payment(compound_id=unit.compound_id, unit_id=unit.id, kind=kind, channel=channel, amount_fen=amount_fen,
                     reference=reference, external_txn_id=external_txn_id, reverses_id=reverses_id,
                     receipt_no=next_receipt_no(session, unit.compound_id),
-                    verify_code=secrets.token_urlsafe(9)[:12], recorded_by=actor.id if actor else None,
+                    verify_code=new_verify_code(), recorded_by=actor.id if actor else None,
                     paid_at=clock.now_utc())
     session.add(entry)
     session.flush()
