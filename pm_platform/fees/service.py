@@ -154,14 +154,23 @@ def fee_settings(session: Session, compound_id: int) -> FeeSettings:
 
 # --- billing runs -----------------------------------------------------------------------------
 
+def _compound_for(session: Session, actor: User | None, compound_id: int, roles) -> Compound:
+    """The compound if `actor` holds one of `roles` over it; `actor` None is the platform
+    itself (the monthly schedule, an operator's command), which may act on any compound."""
+    if actor is not None:
+        return scope.get_compound(session, actor, compound_id, roles=roles)
+    compound = session.get(Compound, compound_id)
+    if compound is None:
+        raise NotFound(f"compound {compound_id} not found")
+    return compound
+
+
 def start_billing_run(session: Session, actor: User | None, scope_kind: str, scope_id: int, period: str) -> BillingRun:
-    """Record a run and queue its job (fees.run_billing). `actor` None: the monthly schedule."""
+    """Record a run and queue its job (fees.run_billing). `actor` None: the monthly schedule
+    or an operator's command."""
     clock.parse_period(period)
     if scope_kind == "compound":
-        if actor is not None:
-            scope.get_compound(session, actor, scope_id, roles=MANAGE_ROLES)
-        elif session.get(Compound, scope_id) is None:
-            raise NotFound(f"compound {scope_id} not found")
+        _compound_for(session, actor, scope_id, MANAGE_ROLES)
     elif scope_kind in ("street", "district"):
         area = session.get(AdminArea, scope_id)
         if area is None or area.kind != scope_kind or (
@@ -760,12 +769,13 @@ class ArrearsReport:
     units: list[ArrearsRow] = field(default_factory=list)
 
 
-def arrears_aging(session: Session, user: User, compound_id: int, as_of: dt.date,
+def arrears_aging(session: Session, user: User | None, compound_id: int, as_of: dt.date,
                   building_id: int | None = None) -> ArrearsReport:
-    """What is due and unpaid after the due date, by days overdue on `as_of`, per unit.
+    """What is due and unpaid after the due date, by days overdue on `as_of`, per unit
+    (`user` None: an operator's command).
 
     Balances are today's (payments made after `as_of` count as paid)."""
-    scope.get_compound(session, user, compound_id, roles=READ_ROLES)
+    _compound_for(session, user, compound_id, READ_ROLES)
     owing = Bill.amount_fen - Bill.waived_fen - Bill.paid_fen
     columns, previous = [], None
     for days, name in AGING_BUCKETS:
