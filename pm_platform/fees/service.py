@@ -154,14 +154,23 @@ def fee_settings(session: Session, compound_id: int) -> FeeSettings:
 
 # --- billing runs -----------------------------------------------------------------------------
 
+def _compound_for(session: Session, actor: User | None, compound_id: int, roles) -> Compound:
+    """The compound if `actor` holds one of `roles` over it; `actor` None is the platform
+    itself (the monthly schedule, an operator's command), which may act on any compound."""
+    if actor is not None:
+        return scope.get_compound(session, actor, compound_id, roles=roles)
+    compound = session.get(Compound, compound_id)
+    if compound is None:
+        raise NotFound(f"compound {compound_id} not found")
+    return compound
+
+
 def start_billing_run(session: Session, actor: User | None, scope_kind: str, scope_id: int, period: str) -> BillingRun:
-    """Record a run and queue its job (fees.run_billing). `actor` None: the monthly schedule."""
+    """Record a run and queue its job (fees.run_billing). `actor` None: the monthly schedule
+    or an operator's command."""
     clock.parse_period(period)
     if scope_kind == "compound":
-        if actor is not None:
-            scope.get_compound(session, actor, scope_id, roles=MANAGE_ROLES)
-        elif session.get(Compound, scope_id) is None:
-            raise NotFound(f"compound {scope_id} not found")
+        _compound_for(session, actor, scope_id, MANAGE_ROLES)
     elif scope_kind in ("street", "district"):
         area = session.get(AdminArea, scope_id)
         if area is None or area.kind != scope_kind or (
@@ -465,17 +474,26 @@ def _apply_credits(session: Session, compound_id: int) -> None:
 
 
 def next_receipt_no(session: Session, compound_id: int) -> str:
-    """The compound's next receipt number, with no gaps: the counter row is updated (and so
-    locked) in the payment's own transaction, so a rolled-back payment gives its number back.
-    On SQLite the database write lock serialises this the same way."""
+    return take_receipt_nos(session, compound_id, 1)[0]
+
+
+def take_receipt_nos(session: Session, compound_id: int, count: int) -> list[str]:
+    """The compound's next `count` receipt numbers, with no gaps: the counter row is updated
+    (and so locked) in the payments' own transaction, so rolled-back payments give their
+    numbers back. On SQLite the database write lock serialises this the same way."""
     bump = (update(ReceiptCounter).where(ReceiptCounter.compound_id == compound_id)
-            .values(last_no=ReceiptCounter.last_no + 1).returning(ReceiptCounter.last_no))
-    number = session.execute(bump).scalar()
-    if number is None:
+            .values(last_no=ReceiptCounter.last_no + count).returning(ReceiptCounter.last_no))
+    last = session.execute(bump).scalar()
+    if last is None:
         session.execute(_dialect_insert(session, ReceiptCounter).values(compound_id=compound_id, last_no=0)
                         .on_conflict_do_nothing())
-        number = session.execute(bump).scalar_one()
-    return f"{compound_id:04d}-{number:07d}"
+        last = session.execute(bump).scalar_one()
+    return [f"{compound_id:04d}-{number:07d}" for number in range(last - count + 1, last + 1)]
+
+
+def new_verify_code() -> str:
+    """The code printed on a receipt (and in its QR) that lets anyone holding it verify it."""
+    return secrets.token_urlsafe(9)[:12]
 
 
 def _new_entry(session: Session, actor: User | None, unit: Unit, *, kind: str, channel: str, amount_fen: int,
@@ -483,7 +501,7 @@ def _new_entry(session: Session, actor: User | None, unit: Unit, *, kind: str, c
     entry = Payment(compound_id=unit.compound_id, unit_id=unit.id, kind=kind, channel=channel, amount_fen=amount_fen,
                     reference=reference, external_txn_id=external_txn_id, reverses_id=reverses_id,
                     receipt_no=next_receipt_no(session, unit.compound_id),
-                    verify_code=secrets.token_urlsafe(9)[:12], recorded_by=actor.id if actor else None,
+                    verify_code=new_verify_code(), recorded_by=actor.id if actor else None,
                     paid_at=clock.now_utc())
     session.add(entry)
     session.flush()
@@ -752,12 +770,13 @@ class ArrearsReport:
     units: list[ArrearsRow] = field(default_factory=list)
 
 
-def arrears_aging(session: Session, user: User, compound_id: int, as_of: dt.date,
+def arrears_aging(session: Session, user: User | None, compound_id: int, as_of: dt.date,
                   building_id: int | None = None) -> ArrearsReport:
-    """What is due and unpaid after the due date, by days overdue on `as_of`, per unit.
+    """What is due and unpaid after the due date, by days overdue on `as_of`, per unit
+    (`user` None: an operator's command).
 
     Balances are today's (payments made after `as_of` count as paid)."""
-    scope.get_compound(session, user, compound_id, roles=READ_ROLES)
+    _compound_for(session, user, compound_id, READ_ROLES)
     owing = Bill.amount_fen - Bill.waived_fen - Bill.paid_fen
     columns, previous = [], None
     for days, name in AGING_BUCKETS:

@@ -161,6 +161,15 @@ def test_receipt_numbers_run_without_gaps_per_compound_even_after_a_failed_payme
         f"{cid:04d}-0000001", f"{cid:04d}-0000002", f"{cid:04d}-0000003"]
 
 
+def test_a_block_of_receipt_numbers_follows_on_and_the_next_payment_after_it(session, fees):
+    cid = fees.compound.id
+    assert service.take_receipt_nos(session, cid, 3) == [f"{cid:04d}-000000{n}" for n in (1, 2, 3)]
+    fees.bill(session, "2026-11")
+    payment = service.record_payment(session, fees.clerk, fees.units[0].id, 100, "cash")
+    assert payment.receipt_no == f"{cid:04d}-0000004"
+    assert service.take_receipt_nos(session, cid, 2) == [f"{cid:04d}-0000005", f"{cid:04d}-0000006"]
+
+
 def test_payments_are_audited(session, fees):
     fees.bill(session, "2026-11")
     payment = service.record_payment(session, fees.clerk, fees.units[0].id, 100, "cash")
