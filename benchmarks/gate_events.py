@@ -177,9 +177,11 @@ def main(seconds: int, use_postgres: bool) -> None:
             base = f"http://127.0.0.1:{port}"
             wait_until_serving(base)
             run_wrk(base, "/healthz", lot_id, key, 3, str(script))  # warm the workers up
-            baseline = run_wrk(base, "/healthz", lot_id, key, seconds, str(script))
             workers = worker_pids(server.pid)
+            healthz_cpu = cpu_seconds(workers)
+            baseline = run_wrk(base, "/healthz", lot_id, key, seconds, str(script))
             app_cpu = cpu_seconds(workers)
+            healthz_cpu = app_cpu - healthz_cpu
             gate = run_wrk(base, "/api/v1/parking/gate-events", lot_id, key, seconds, str(script))
             app_cpu = cpu_seconds(workers) - app_cpu
             db_cpu = cpu_seconds(database_backends()) if use_postgres else 0.0  # connections opened by this run
@@ -200,6 +202,7 @@ def main(seconds: int, use_postgres: bool) -> None:
     for label, f in (("baseline GET /healthz", baseline), ("POST /api/v1/parking/gate-events", gate)):
         print(f"  {label:34} {f['rps']:7.1f} {f['p50']:8.2f} {f['p95']:8.2f} {f['p99']:8.2f} {f['max']:8.2f} "
               f"{int(f['non2xx'] + f['errors']):8d}")
+    print(f"  CPU per /healthz: gunicorn workers {1000 * healthz_cpu / baseline['requests']:.2f} ms")
     per_request = {"gunicorn workers": app_cpu, "PostgreSQL backends": db_cpu}
     print("  CPU per gate event: " + ", ".join(f"{label} {1000 * cpu / gate['requests']:.2f} ms"
                                                for label, cpu in per_request.items())
