@@ -796,14 +796,15 @@ def arrears_aging(session: Session, user: User | None, compound_id: int, as_of: 
         .join(Unit, Unit.id == per_unit.c.unit_id).join(Building, Building.id == Unit.building_id)
         .order_by(Building.name, Unit.entrance, Unit.floor, Unit.room)).all()
     names = [name for _, name in AGING_BUCKETS]
-    report = ArrearsReport(compound_id, as_of, dict.fromkeys(names, 0), 0, 0)
-    for row in rows:
-        buckets = {name: int(getattr(row, name)) for name in names}
-        report.units.append(ArrearsRow(row.unit_id, unit_label(row.name, row.entrance, row.room), buckets,
-                                       sum(buckets.values())))
-        for name in names:
-            report.buckets[name] += buckets[name]
-    report.total = sum(report.buckets.values())
+    totals = [0] * len(names)
+    report = ArrearsReport(compound_id, as_of, {}, 0, 0)
+    for unit_id, *figures, building, entrance, room in rows:  # by position: tens of thousands of rows
+        figures = [int(fen) for fen in figures]
+        report.units.append(ArrearsRow(unit_id, unit_label(building, entrance, room), dict(zip(names, figures)),
+                                       sum(figures)))
+        totals = [total + fen for total, fen in zip(totals, figures)]
+    report.buckets = dict(zip(names, totals))
+    report.total = sum(totals)
     rate = fee_settings(session, compound_id).late_fee_per_10k_day
     if rate and report.units:
         fees: dict[int, int] = {}
