@@ -6,7 +6,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from pm_platform.core import money
-from pm_platform.core.errors import DomainError
+from pm_platform.core.errors import Conflict, DomainError, ValidationError
+from pm_platform.extensions import db
 
 
 class LoginForm(FlaskForm):
@@ -44,13 +45,29 @@ class YuanField(StringField):
         return money.format_yuan(self.data) if self.data is not None else ""
 
 
-def attach_error(form: FlaskForm, error: DomainError) -> None:
+def attach_error(form: FlaskForm, error: DomainError, message: str | None = None) -> None:
     """Show a service's error on the form field it names, or above the form. A field typed in
-    yuan answers for the service's `*_fen` argument."""
-    name = error.field or ""
+    yuan answers for the service's `*_fen` argument; a nested argument ("tariff.cap_fen") for
+    its last part. `message` replaces the service's own words."""
+    name = (error.field or "").rsplit(".", 1)[-1]
     field = getattr(form, name, None) or getattr(form, name.removesuffix("_fen"), None)
-    message = _(error.message)  # the catalog holds the services' fixed messages
+    message = message or _(error.message)  # the catalog holds the services' fixed messages
     if field is not None and name != "csrf_token":
         field.errors = [*field.errors, message]
     else:
         form.form_errors.append(message)
+
+
+def submit_form(form: FlaskForm, action, message_for=None) -> bool:
+    """Run `action()` for a valid form and commit. A service's refusal is rolled back and shown on
+    the form (`message_for(error)` may give the words); returns whether it was saved."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        action()
+        db.session.commit()
+    except (ValidationError, Conflict) as exc:
+        db.session.rollback()
+        attach_error(form, exc, message_for(exc) if message_for else None)
+        return False
+    return True

@@ -8,8 +8,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from pm_platform.core import clock
-from pm_platform.core.errors import Conflict, ValidationError
-from pm_platform.core.forms import attach_error
+from pm_platform.core.forms import submit_form
 from pm_platform.core.pdf import render_pdf
 from pm_platform.extensions import db
 from pm_platform.lockers import service
@@ -19,20 +18,6 @@ from pm_platform.places import scope, service as places
 bp = Blueprint("lockers", __name__)
 NAV = [("lockers.sites", _l("Express lockers"), service.VIEWER_ROLES),
        ("lockers.my_parcels", _l("My parcels"), {"owner"})]
-
-
-def _saved(form, action) -> bool:
-    """Run `action()` for a valid form and commit; a service's refusal goes onto the form."""
-    if not form.validate_on_submit():
-        return False
-    try:
-        action()
-        db.session.commit()
-    except (ValidationError, Conflict) as exc:
-        db.session.rollback()
-        attach_error(form, exc)
-        return False
-    return True
 
 
 @bp.get("/lockers")
@@ -61,7 +46,7 @@ def contracts(compound_id: int):
 def new_contract(compound_id: int):
     compound = scope.get_compound(db.session, current_user, compound_id, roles=service.MANAGER_ROLES)
     form = ContractForm()
-    if _saved(form, lambda: service.create_contract(
+    if submit_form(form, lambda: service.create_contract(
             db.session, current_user, compound_id, form.operator.data, monthly_rent_fen=form.monthly_rent.data,
             commission_fen=form.commission.data, free_hours=form.free_hours.data, starts_on=form.starts_on.data,
             ends_on=form.ends_on.data)):
@@ -75,7 +60,7 @@ def new_contract(compound_id: int):
 def new_site(contract_id: int):
     contract = service.get_contract(db.session, current_user, contract_id, roles=service.MANAGER_ROLES)
     form = SiteForm()
-    if _saved(form, lambda: service.create_site(db.session, current_user, contract_id, form.name.data)):
+    if submit_form(form, lambda: service.create_site(db.session, current_user, contract_id, form.name.data)):
         flash(_("Locker site added."))
         return redirect(url_for("lockers.contracts", compound_id=contract.compound_id))
     return render_template("lockers/form.html", form=form, compound=contract.compound,

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from pm_platform.core import clock, money
-from pm_platform.core.errors import Conflict, ValidationError
+from pm_platform.core.forms import submit_form
 from pm_platform.extensions import db
 from pm_platform.fees import payments
 from pm_platform.parking import service
@@ -43,20 +43,11 @@ def labels():
 
 
 def _submit(form, action, done: str) -> bool:
-    """Run `action()` for a valid form and commit; a refused input goes onto its field."""
-    if not form.validate_on_submit():
-        return False
-    try:
-        action()
-        db.session.commit()
-    except (ValidationError, Conflict) as exc:
-        db.session.rollback()
-        field = form._fields.get((exc.field or "").removeprefix("tariff.").removesuffix("_fen"))
-        message = str(MESSAGES.get((exc.code, exc.field), exc.message))
-        (field.errors if field is not None else form.form_errors).append(message)
-        return False
-    flash(done)
-    return True
+    """Save the form through `action()`; a refused input goes onto its field, in our words."""
+    saved = submit_form(form, action, lambda exc: str(MESSAGES.get((exc.code, exc.field), exc.message)))
+    if saved:
+        flash(done)
+    return saved
 
 
 def _render(template: str, lot, **context):
