@@ -64,7 +64,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection) -> None:
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        # execution option sqlite_immediate: take the write lock now, for a transaction that reads
+        # and then writes while other processes write too (a deferred one would find its snapshot
+        # stale at its first write and fail with "database is locked")
+        immediate = connection.get_execution_options().get("sqlite_immediate")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 db = Database()

@@ -10,7 +10,7 @@ import json
 import logging
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from pm_platform.core import clock
 from pm_platform.core.models import OutboxMessage
@@ -43,8 +43,13 @@ def relay(session: Session, celery_app, limit: int = 500) -> int:
     Stops at the first failure to reach the broker; the rest wait for the next call.
     """
     query = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         query = query.with_for_update(skip_locked=True)
+    elif not (session() if isinstance(session, scoped_session) else session).in_transaction():
+        # SQLite: the worker claims a message as soon as it is sent, while we still have to mark
+        # it sent; holding the write lock from the start makes the worker wait for our commit
+        session.connection(execution_options={"sqlite_immediate": True})
     sent = 0
     for message in session.scalars(query).all():
         task = celery_app.tasks[message.task_name]
