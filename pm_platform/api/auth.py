@@ -7,8 +7,7 @@ from flask_login import AnonymousUserMixin
 from pm_platform.core.auth import bearer_secret, user_for_token
 from pm_platform.core.errors import Unauthorized
 from pm_platform.extensions import db
-from pm_platform.places.models import Device
-from pm_platform.places.service import device_for_key
+from pm_platform.places.service import DeviceCaller, device_for_key
 
 API_PREFIX = "/api/v1/"
 
@@ -25,7 +24,7 @@ def device_only(view):
     return view
 
 
-def current_device() -> Device:
+def current_device() -> DeviceCaller:
     return g.device
 
 

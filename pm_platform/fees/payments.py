@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from pm_platform.core import audit, clock
@@ -77,22 +77,28 @@ def register_purpose_handler(purpose: str, handler: Handler) -> None:
     _handlers[purpose] = handler
 
 
-def create_payment_order(session: Session, actor: User | None, *, purpose: str, reference_id: int,
-                         compound_id: int, amount_fen: int, description: str) -> PaymentOrder:
-    """A pending order; the caller has checked that `actor` may pay for `reference_id`."""
+_ORDERS = PaymentOrder.__table__
+
+
+def open_payment_order(session: Session, actor: User | None, *, purpose: str, reference_id: int,
+                       compound_id: int, amount_fen: int, description: str) -> str:
+    """A pending order, written without loading it back (a parking gate asks for one at every
+    priced exit); its order number. The caller has checked that `actor` may pay for `reference_id`."""
     if purpose not in _handlers:
         raise ValidationError(f"no handler for payment purpose {purpose!r}", "purpose")
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
         raise ValidationError("amount must be a positive number of fen", "amount_fen")
-    order = PaymentOrder(
-        order_no=f"PO{clock.now_utc():%Y%m%d%H%M%S}{secrets.token_hex(8).upper()}", purpose=purpose,
-        reference_id=reference_id, compound_id=compound_id, amount_fen=amount_fen, currency=CURRENCY,
-        description=(description or "")[:200], status="pending", provider=default_provider(),
-        created_by=actor.id if actor else None,
-    )
-    session.add(order)
-    session.flush()
-    return order
+    order_no = f"PO{clock.now_utc():%Y%m%d%H%M%S}{secrets.token_hex(8).upper()}"
+    session.execute(insert(_ORDERS), {
+        "order_no": order_no, "purpose": purpose, "reference_id": reference_id, "compound_id": compound_id,
+        "amount_fen": amount_fen, "currency": CURRENCY, "description": (description or "")[:200],
+        "status": "pending", "provider": default_provider(), "created_by": actor.id if actor else None})
+    return order_no
+
+
+def create_payment_order(session: Session, actor: User | None, **order) -> PaymentOrder:
+    """A pending order (see open_payment_order), loaded."""
+    return get_order(session, open_payment_order(session, actor, **order))
 
 
 def default_provider() -> str:

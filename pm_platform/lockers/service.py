@@ -13,7 +13,8 @@ from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, Valida
 from pm_platform.core.models import User
 from pm_platform.lockers.models import EVENT_KINDS, LockerContract, LockerSettlement, LockerSite, Parcel, ParcelEvent
 from pm_platform.places import scope
-from pm_platform.places.models import Compound, Device, Owner, Ownership, Unit
+from pm_platform.places.models import Compound, Owner, Ownership, Unit
+from pm_platform.places.service import DeviceCaller
 from pm_platform.revenue import service as revenue
 
 MANAGER_ROLES = frozenset({"admin", "firm_manager"})
@@ -113,7 +114,7 @@ class LockerAnswer:
     duplicate: bool
 
 
-def record_locker_event(session: Session, device: Device, *, event_id: str, site_id: int, parcel_id: str, kind: str,
+def record_locker_event(session: Session, device: DeviceCaller, *, event_id: str, site_id: int, parcel_id: str, kind: str,
                         at: dt.datetime, unit_id: int | None = None, now: dt.datetime | None = None) -> LockerAnswer:
     """Take one cabinet event; the same (device, event_id) again returns the first answer."""
     previous = session.scalar(select(ParcelEvent).where(ParcelEvent.device_id == device.id, ParcelEvent.event_id == event_id))

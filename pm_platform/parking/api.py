@@ -10,7 +10,7 @@ from pm_platform.api.auth import current_device, device_only
 from pm_platform.core import clock
 from pm_platform.core.errors import Conflict, ValidationError
 from pm_platform.extensions import db
-from pm_platform.parking import service, tariffs
+from pm_platform.parking import gate, service, tariffs
 from pm_platform.parking.schemas import (
     GateAnswerSchema, GateEventInSchema, ParkingCouponInSchema, ParkingCouponSchema, ParkingLotInSchema,
     ParkingLotSchema, ParkingPassInSchema, ParkingPassSchema, ParkingTariffInSchema, ParkingTariffSchema,
@@ -119,24 +119,19 @@ def issue_coupon(data, lot_id: int):
 @device_only
 def post_gate_event(data):
     at = clock.parse_device_time(data["at"])
-    def record() -> dict:
-        answer = service.record_gate_event(db.session, current_device(), event_id=data["event_id"],
-                                           lot_id=data["lot_id"], plate=data["plate"], direction=data["direction"],
-                                           at=at)
-        event = answer.event
-        return {"event_id": event.event_id, "outcome": event.outcome, "plate": event.plate,
-                "session_id": event.session_id, "fee_fen": event.fee_fen, "open": event.is_open,
-                "message": event.message, "duplicate": answer.duplicate, "order_no": answer.order_no,
-                "error_code": event.error_code}
+
+    def record() -> gate.GateAnswer:
+        return gate.record_gate_event(db.session, current_device(), event_id=data["event_id"], lot_id=data["lot_id"],
+                                      plate=data["plate"], direction=data["direction"], at=at)
 
     try:
-        body = record()      # read before the commit, which would expire it
+        answer = record()
         db.session.commit()  # rejected events are kept too
     except IntegrityError:   # the same event sent twice at the same moment: the first one stands
         db.session.rollback()
-        body = record()
-    if body["outcome"] == "rejected":
-        error = Conflict if body["error_code"] == "out_of_order" else ValidationError
-        field = {"bad_plate": "plate", "future_time": "at"}.get(body["error_code"], "at")
-        raise error(body["message"], field, code=body["error_code"])
-    return body
+        answer = record()
+    if answer.outcome == "rejected":
+        error = Conflict if answer.error_code == "out_of_order" else ValidationError
+        field = {"bad_plate": "plate", "future_time": "at"}.get(answer.error_code, "at")
+        raise error(answer.message, field, code=answer.error_code)
+    return answer

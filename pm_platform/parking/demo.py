@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from pm_platform.core import clock
 from pm_platform.core.auth import get_user_by_name
 from pm_platform.fees import payments
-from pm_platform.parking import service
+from pm_platform.parking import gate, service
 from pm_platform.parking.models import ParkingLot
 from pm_platform.places.models import Compound, Unit
 from pm_platform.places.service import create_device
@@ -42,16 +42,16 @@ def build_demo(session: Session, rng: random.Random) -> str:
         for visitor in range(12):
             plate = f"京N{number}{visitor:04d}"
             entered = now - dt.timedelta(minutes=rng.randint(30, 600))
-            service.record_gate_event(session, device, event_id=f"demo-{plate}-in", lot_id=lot.id, plate=plate,
-                                      direction="in", at=entered)
+            gate.record_gate_event(session, device, event_id=f"demo-{plate}-in", lot_id=lot.id, plate=plate,
+                                   direction="in", at=entered)
             events += 1
             if visitor % 3:   # two in three have left; most of them paid
-                answer = service.record_gate_event(session, device, event_id=f"demo-{plate}-out", lot_id=lot.id,
-                                                   plate=plate, direction="out", at=now - dt.timedelta(minutes=5))
+                answer = gate.record_gate_event(session, device, event_id=f"demo-{plate}-out", lot_id=lot.id,
+                                                plate=plate, direction="out", at=now - dt.timedelta(minutes=5))
                 events += 1
                 if answer.order_no and visitor % 4:
                     payments.complete_sandbox_payment(session, answer.order_no)
-        service.record_gate_event(session, device, event_id="demo-orphan-out", lot_id=lot.id, plate=f"京C{number}2345",
-                                  direction="out", at=now - dt.timedelta(minutes=2))
+        gate.record_gate_event(session, device, event_id="demo-orphan-out", lot_id=lot.id, plate=f"京C{number}2345",
+                               direction="out", at=now - dt.timedelta(minutes=2))
         events += 1
     return f"{len(compounds)} lots, {events} gate events"

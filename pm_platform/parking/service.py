@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, selectinload
 
 from pm_platform.core import audit, clock
 from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -20,15 +21,13 @@ from pm_platform.parking.models import (
     ParkingPass, ParkingPassPurchase, ParkingSession, ParkingSpace, ParkingTariff, PlateListEntry, Vehicle,
 )
 from pm_platform.places import scope
-from pm_platform.places.models import Device, Owner, Ownership, Unit
+from pm_platform.places.models import Owner, Ownership, Unit
 
 MANAGER_ROLES = frozenset({"admin", "firm_manager"})
 STAFF_ROLES = MANAGER_ROLES | {"firm_staff"}   # the office: coupons, anomalies, looking up vehicles
 VIEWER_ROLES = STAFF_ROLES | {"community", "street", "bureau", "committee"}
 MAX_AMOUNT_FEN = 100_000_000_00            # 100 million yuan: more is a typing mistake (and would overflow)
 MAX_MINUTES = 7 * 24 * 60                  # a week: a longer free or charged period is a typing mistake
-CLOCK_SKEW = dt.timedelta(minutes=5)       # a gate clock may run this far ahead of ours
-EXIT_GRACE = dt.timedelta(minutes=15)      # after paying, the plate may be read again at the gate
 
 # --- plates -----------------------------------------------------------------
 
@@ -109,15 +108,27 @@ def set_tariff(session: Session, actor: User, lot_id: int, car_type: str, tariff
     return row
 
 
+_TARIFFS = ParkingTariff.__table__
+# a car type's own tariff in force before the temporary one; built once (the gate prices every exit)
+_TARIFF_IN_FORCE = select(_TARIFFS.c.params).where(
+    _TARIFFS.c.lot_id == bindparam("lot_id"), _TARIFFS.c.effective_from <= bindparam("at"),
+    _TARIFFS.c.car_type.in_([bindparam("car_type"), "temporary"]),
+).order_by(_TARIFFS.c.car_type == "temporary", _TARIFFS.c.effective_from.desc()).limit(1)
+
+
 def tariff_for(session: Session, lot_id: int, car_type: str, at: dt.datetime) -> tariffs.Tariff:
     """The tariff in force for a stay beginning at `at`: the car type's own, else the temporary one."""
-    for kind in dict.fromkeys((car_type, "temporary")):
-        row = session.scalar(select(ParkingTariff).where(
-            ParkingTariff.lot_id == lot_id, ParkingTariff.car_type == kind,
-            ParkingTariff.effective_from <= clock.as_utc(at)).order_by(ParkingTariff.effective_from.desc()).limit(1))
-        if row is not None:
-            return tariffs.tariff_from_dict(json.loads(row.params))
-    raise NotFound(f"lot {lot_id} has no tariff")
+    params = session.execute(_TARIFF_IN_FORCE, {"lot_id": lot_id, "car_type": car_type,
+                                                "at": clock.as_utc(at)}).scalar()
+    if params is None:
+        raise NotFound(f"lot {lot_id} has no tariff")
+    return _parsed_tariff(params)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_tariff(params: str) -> tariffs.Tariff:
+    """Tariff rows never change (a change is a new row), and a parsed tariff is immutable."""
+    return tariffs.tariff_from_dict(json.loads(params))
 
 
 # --- spaces, vehicles, passes, lists, coupons -----------------------------------
@@ -291,192 +302,22 @@ def anomaly_charge(session: Session, lot: ParkingLot, plate: str, at: dt.datetim
     return stay_charge(session, lot, plate, at - tariffs.BLOCK, at, identity=identity)
 
 
-# --- gate events ----------------------------------------------------------------------
-
-@dataclass
-class GateAnswer:
-    event: GateEvent
-    duplicate: bool
-    order_no: str | None = None   # the payment order to pay an exit's fee by
-
-
-@dataclass
-class _GateContext:
-    lot: ParkingLot
-    previous: GateEvent | None        # this device's earlier event with the same event_id
-    latest: ParkingSession | None     # the plate's latest stay on the lot
-    identity: PlateIdentity
-
-
-def _gate_context_query():
-    """Everything a gate event is decided on, as one query (a gate waits on every round trip),
-    built once: building it per request costs more than running it."""
-    prior = aliased(ParkingSession)
-    plate = bindparam("plate")
-    latest_id = select(func.max(prior.id)).where(prior.lot_id == bindparam("lot_id"), prior.plate == plate)
-    return (
-        select(ParkingLot, GateEvent, ParkingSession, PlateListEntry.kind, Vehicle).select_from(ParkingLot)
-        .outerjoin(GateEvent, and_(GateEvent.device_id == bindparam("device_id"),
-                                   GateEvent.event_id == bindparam("event_id")))
-        .outerjoin(ParkingSession, ParkingSession.id == latest_id.scalar_subquery())
-        .outerjoin(PlateListEntry, and_(PlateListEntry.compound_id == ParkingLot.compound_id, PlateListEntry.plate == plate))
-        .outerjoin(Vehicle, and_(Vehicle.compound_id == ParkingLot.compound_id, Vehicle.plate == plate))
-        .where(ParkingLot.id == bindparam("lot_id")))
-
-
-_GATE_CONTEXT = _gate_context_query()
-
-
-def _gate_context(session: Session, device: Device, event_id: str, lot_id: int, plate: str) -> _GateContext | None:
-    row = session.execute(_GATE_CONTEXT, {"device_id": device.id, "event_id": event_id, "lot_id": lot_id,
-                                          "plate": plate}).one_or_none()
-    if row is None:
-        return None
-    lot, previous, latest, listed, vehicle = row
-    return _GateContext(lot, previous, latest, PlateIdentity(listed, vehicle))
-
-
-def record_gate_event(session: Session, device: Device, *, event_id: str, lot_id: int, plate: str, direction: str,
-                      at: dt.datetime, now: dt.datetime | None = None) -> GateAnswer:
-    """Take one gate event. The same (device, event_id) again returns the first answer.
-
-    Bad plates, times in the future and out-of-order events are kept with outcome
-    "rejected"; exits with no entry and second entries are kept as anomalies with a charge.
-    """
-    event = GateEvent(device_id=device.id, event_id=event_id, lot_id=lot_id, plate_raw=str(plate)[:40],
-                      direction=direction, at=clock.as_utc(at), outcome="accepted")
-    try:
-        event.plate = normalise_plate(event.plate_raw)
-    except ValidationError as exc:
-        _reject(event, "bad_plate", exc.message)
-    context = _gate_context(session, device, event_id, lot_id, event.plate or "")
-    if context is None:
-        raise NotFound(f"parking lot {lot_id} not found", "lot_id")
-    if context.previous is not None:
-        previous = context.previous
-        order = _pending_order(session, previous.session_id) if previous.session_id and not previous.is_open else None
-        return GateAnswer(previous, True, order.order_no if order else None)
-    lot, latest = context.lot, context.latest
-    if device.kind != "gate" or lot.compound_id != device.compound_id:
-        raise PermissionDenied("this device may not post events for this lot", "lot_id")
-    # only a stay priced by an earlier exit can have a payment order waiting
-    may_have_order = latest is not None and latest.exited_at is not None
-    with session.no_autoflush:  # one flush at the end, not one per query on the way
-        _decide(session, context, event, now or clock.now_utc())
-    # one flush for the stay, the event and any anomaly; a duplicate arriving at the same moment
-    # fails here on the unique (device, event_id) and the caller asks again (see the API)
-    session.add(event)
-    session.flush()
-    order = _payment_order(session, lot, event, may_have_order)
-    return GateAnswer(event, False, order.order_no if order else None)
-
-
-def _reject(event: GateEvent, code: str, message: str) -> None:
-    event.outcome, event.error_code, event.message, event.is_open = "rejected", code, message, False
-
-
-def _anomaly(session: Session, lot: ParkingLot, event: GateEvent, kind: str, charge: int,
-             stay: ParkingSession | None, note: str) -> None:
-    session.add(ParkingAnomaly(lot_id=lot.id, kind=kind, plate=event.plate or event.plate_raw, gate_event=event,
-                               stay=stay, charge_fen=charge, note=note, at=event.at))
-
-
-def _decide(session: Session, context: _GateContext, event: GateEvent, now: dt.datetime) -> None:
-    lot, latest = context.lot, context.latest
-    if event.error_code == "bad_plate":
-        _anomaly(session, lot, event, "bad_plate", 0, None, event.message)
-        return
-    if event.at > now + CLOCK_SKEW:
-        _reject(event, "future_time", f"at {event.at.isoformat()} is in the future (server time {now.isoformat()})")
-        _anomaly(session, lot, event, "future_time", 0, None, event.message)
-        return
-    last_seen = None if latest is None else clock.as_utc(latest.exited_at or latest.entered_at)
-    if last_seen is not None and event.at < last_seen:
-        _reject(event, "out_of_order", f"{event.direction} at {event.at.isoformat()} is before this plate's "
-                                       f"last event at {last_seen.isoformat()}")
-        _anomaly(session, lot, event, "out_of_order", 0, latest, event.message)
-        return
-    if event.direction == "in":
-        _enter(session, context, event)
-    else:
-        _exit(session, context, event)
-
-
-def _is_exit_retry(latest: ParkingSession, event: GateEvent) -> bool:
-    return event.direction == "out" and latest.status != "open" and latest.exited_at is not None
-
-
-def _enter(session: Session, context: _GateContext, event: GateEvent) -> None:
-    lot, latest = context.lot, context.latest
-    if context.identity.listed == "black":
-        event.is_open, event.message = False, "black-listed plate"
-        return
-    if latest is not None and latest.status == "open":
-        # the exit was never seen: the earlier stay ends here and carries its fee as a charge
-        charge = stay_charge(session, lot, event.plate, clock.as_utc(latest.entered_at), event.at,
-                             identity=context.identity)
-        latest.status, latest.exited_at, latest.fee_fen = "anomaly", event.at, charge
-        event.outcome = "anomaly"
-        _anomaly(session, lot, event, "entry_without_exit", charge, latest,
-                 "second entry with no exit: the earlier stay was closed at this entry")
-    event.stay = ParkingSession(lot_id=lot.id, plate=event.plate, entered_at=event.at, status="open")
-    event.fee_fen, event.is_open = 0, True
-
-
-def _exit(session: Session, context: _GateContext, event: GateEvent) -> None:
-    lot, latest = context.lot, context.latest
-    if latest is not None and _is_exit_retry(latest, event) and event.at - clock.as_utc(latest.exited_at) <= EXIT_GRACE:
-        # the plate read again after the exit was quoted: open once it is paid
-        event.stay, event.fee_fen = latest, latest.fee_fen
-        event.is_open = latest.paid_fen >= latest.fee_fen
-        return
-    if latest is None or latest.status != "open":
-        charge = anomaly_charge(session, lot, event.plate, event.at, context.identity)
-        stay = ParkingSession(lot_id=lot.id, plate=event.plate, entered_at=None, exited_at=event.at,
-                              fee_fen=charge, status="awaiting_payment" if charge else "anomaly")
-        session.add(stay)
-        event.outcome = "anomaly"
-        _anomaly(session, lot, event, "exit_without_entry", charge, stay,
-                 "exit with no entry: charged as 24 hours up to the exit")
-    else:
-        stay = latest
-        coupons = session.scalars(select(ParkingCoupon).where(
-            ParkingCoupon.lot_id == lot.id, ParkingCoupon.plate == event.plate, ParkingCoupon.session_id.is_(None))).all()
-        for coupon in coupons:
-            coupon.stay = stay
-        stay.exited_at = event.at
-        stay.fee_fen = stay_charge(session, lot, event.plate, clock.as_utc(stay.entered_at), event.at,
-                                   tuple(tariffs.Coupon(c.free_minutes, c.amount_off_fen) for c in coupons),
-                                   context.identity)
-        stay.status = "awaiting_payment" if stay.fee_fen else "closed"
-    event.stay, event.fee_fen = stay, stay.fee_fen
-    event.is_open = stay.fee_fen == 0
-
+# --- paying for stays (the gate asks for the order; see gate.py) -------------------------------
 
 PAYMENT_PURPOSE = "parking"
 
 
-def _pending_order(session: Session, stay_id: int) -> payments.PaymentOrder | None:
+def pending_order(session: Session, stay_id: int) -> payments.PaymentOrder | None:
     return session.scalar(select(payments.PaymentOrder).where(
         payments.PaymentOrder.purpose == PAYMENT_PURPOSE, payments.PaymentOrder.reference_id == stay_id,
         payments.PaymentOrder.status == "pending").order_by(payments.PaymentOrder.id.desc()).limit(1))
 
 
-def _payment_order(session: Session, lot: ParkingLot, event: GateEvent,
-                   may_have_order: bool) -> payments.PaymentOrder | None:
-    """An exit that may not open yet gets an order for what is still owed (one per stay)."""
-    stay = event.stay
-    if event.direction != "out" or event.is_open or stay is None or event.outcome == "rejected":
-        return None
-    owed = stay.fee_fen - stay.paid_fen
-    if owed <= 0:
-        return None
-    order = _pending_order(session, stay.id) if may_have_order else None
-    if order is None or order.amount_fen != owed:
-        order = payments.create_payment_order(
-            session, None, purpose=PAYMENT_PURPOSE, reference_id=stay.id, compound_id=lot.compound_id,
-            amount_fen=owed, description=f"停车费 {lot.name} {stay.plate}")
-    return order
+def open_stay_order(session: Session, lot, stay_id: int, plate: str, owed_fen: int) -> str:
+    """A payment order for what a stay still owes; its order number."""
+    return payments.open_payment_order(
+        session, None, purpose=PAYMENT_PURPOSE, reference_id=stay_id, compound_id=lot.compound_id,
+        amount_fen=owed_fen, description=f"停车费 {lot.name} {plate}")
 
 
 def _on_paid(session: Session, order: payments.PaymentOrder) -> None:

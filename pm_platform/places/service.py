@@ -5,9 +5,10 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from pm_platform.core import audit, clock
@@ -253,9 +254,22 @@ def revoke_device(session: Session, actor: User, device_id: int) -> Device:
     return device
 
 
-def device_for_key(session: Session, key: str) -> Device | None:
-    device = session.scalar(select(Device).where(Device.key_hash == hash_secret(key)))
-    return device if device is not None and device.revoked_at is None else None
+class DeviceCaller(NamedTuple):
+    """A device calling the API with its key: what its events are checked against."""
+    id: int
+    kind: str
+    compound_id: int
+
+
+_DEVICES = Device.__table__
+# built once and read as plain columns: every gate and locker event authenticates this way
+_LIVE_DEVICE_BY_KEY = select(_DEVICES.c.id, _DEVICES.c.kind, _DEVICES.c.compound_id).where(
+    _DEVICES.c.key_hash == bindparam("key_hash"), _DEVICES.c.revoked_at.is_(None))
+
+
+def device_for_key(session: Session, key: str) -> DeviceCaller | None:
+    row = session.execute(_LIVE_DEVICE_BY_KEY, {"key_hash": hash_secret(key)}).first()
+    return DeviceCaller(*row) if row is not None else None
 
 
 def get_unit(session: Session, user: User, unit_id: int) -> Unit:

@@ -8,7 +8,7 @@ from pm_platform.core import clock
 from pm_platform.core.clock import SHANGHAI
 from pm_platform.core.errors import ValidationError
 from pm_platform.fees import payments
-from pm_platform.parking import service
+from pm_platform.parking import gate as gate_service, service
 from pm_platform.parking.models import GateEvent, ParkingAnomaly, ParkingSession
 from pm_platform.places.service import create_device
 from tests.parking.helpers import TARIFF, pay_through_callback
@@ -100,16 +100,16 @@ class TestGateEvents:
         first = post("out1", "京A12345", "out", ago(minutes=0))
         # the twin request read the database before the first one committed, so it saw no
         # earlier event; its insert then fails on the unique event id and it must answer again
-        real_context, raced = service._gate_context, []
+        real_context, raced = gate_service._context, []
 
         def racing_context(*args):
             context = real_context(*args)
             if not raced:
-                raced.append(context.previous)
-                context.previous = None
+                raced.append(context.previous_id)
+                context.previous_id = None
             return context
 
-        monkeypatch.setattr(service, "_gate_context", racing_context)
+        monkeypatch.setattr(gate_service, "_context", racing_context)
         second = post("out1", "京A12345", "out", ago(minutes=0))
         assert raced and raced[0] is not None
         assert second.status_code == 200 and second.json["duplicate"] is True
