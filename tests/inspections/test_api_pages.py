@@ -8,10 +8,9 @@ from sqlalchemy import func, select
 
 from flask import g
 
-from pm_platform.core import clock
 from pm_platform.inspections import service
 from pm_platform.inspections.models import Record
-from tests.inspections.helpers import LAT, LNG, extinguisher_answers, facility, inspect, jpeg, plan, token
+from tests.inspections.helpers import LAT, LNG, extinguisher_answers, facility, inspect, jpeg, plan, shanghai, token
 
 
 def switch_to(login, user):
@@ -21,15 +20,12 @@ def switch_to(login, user):
     return login(user)
 
 
-def test_api_scan_then_submit_then_rounds(session, world, client, api):
+def test_api_scan_then_submit_then_rounds(session, world, client, api, pin_clock):
+    now = pin_clock(shanghai(2026, 11, 23, 10))
     manager, staff = world.user(session, "firm_manager"), world.user(session, "firm_staff")
     compound = world.compounds[0]
     item = facility(session, manager, compound, name="1号灭火器")
-    now_local = clock.to_local(clock.now_utc())
-    start = (now_local - dt.timedelta(hours=1)).time().replace(second=0, microsecond=0)
-    end = (now_local + dt.timedelta(hours=1)).time().replace(second=0, microsecond=0)
-    plan(session, manager, compound, [item], [staff], start=start, end=end,
-         starts_on=clock.local_today() - dt.timedelta(days=1))
+    plan(session, manager, compound, [item], [staff], start=dt.time(9), end=dt.time(11))
     service.create_rounds_ahead(session)
     session.commit()
     headers = api(staff)
@@ -43,7 +39,7 @@ def test_api_scan_then_submit_then_rounds(session, world, client, api):
     assert body["checklist"]["items"][0]["min"] == 1.0 and body["checklist"]["radius_m"] == 50
 
     payload = {"token": token(session, item.id), "answers": extinguisher_answers(pressure="0.9"), "lat": LAT,
-               "lng": LNG, "accuracy_m": 6, "scanned_at": clock.now_utc().isoformat(),
+               "lng": LNG, "accuracy_m": 6, "scanned_at": now.isoformat(),
                "photos": [{"item": "photo", "data": base64.b64encode(jpeg()).decode()}]}
     created = client.post("/api/v1/inspections/records", json=payload, headers=headers)
     assert created.status_code == 201, created.json
@@ -53,13 +49,55 @@ def test_api_scan_then_submit_then_rounds(session, world, client, api):
     again = client.post("/api/v1/inspections/records", json=payload, headers=headers)
     assert again.status_code == 200 and again.json["id"] == record["id"]
 
-    rounds = client.get(f"/api/v1/compounds/{compound.id}/inspection-rounds?date={clock.local_today()}", headers=headers)
-    assert rounds.status_code == 200
-    today = [r for r in rounds.json if r["due_date"] == str(clock.local_today())]
-    assert today[0]["counts"]["on_time"] == 1 and today[0]["items"][0]["status"] == "on_time"
+    rounds = client.get(f"/api/v1/compounds/{compound.id}/inspection-rounds?date=2026-11-23", headers=headers)
+    assert rounds.status_code == 200 and [r["due_date"] for r in rounds.json] == ["2026-11-23"]
+    assert rounds.json[0]["counts"]["on_time"] == 1 and rounds.json[0]["items"][0]["status"] == "on_time"
 
     bad = client.get(f"/api/v1/compounds/{compound.id}/inspection-rounds?date=23-11-2026", headers=headers)
     assert bad.status_code == 422 and bad.json["error"]["field"] == "date"
+
+
+def test_a_window_across_midnight_belongs_to_the_day_it_opens(session, world, client, api, login, pin_clock):
+    """A night round 23:22–01:22 scanned at 00:22: on time for the round that opened the evening
+    before, which the API and the board list under that evening's date, not under today's."""
+    pin_clock(shanghai(2026, 11, 24, 0, 22))
+    manager, staff = world.user(session, "firm_manager"), world.user(session, "firm_staff")
+    compound = world.compounds[0]
+    a = facility(session, manager, compound, name="东门灭火器")
+    b = facility(session, manager, compound, name="西门灭火器", lat=LAT + 0.0005)
+    plan(session, manager, compound, [a, b], [staff], start=dt.time(23, 22), end=dt.time(1, 22), late_minutes=0)
+    service.create_rounds_ahead(session)
+    session.commit()
+    # The inspector's list: last night's round, still open, before tonight's.
+    assert [r.due_date for r in service.today_for(session, staff)] == [dt.date(2026, 11, 23), dt.date(2026, 11, 24)]
+
+    headers = api(staff)
+    tok = token(session, a.id)
+    opened = client.get(f"/api/v1/inspections/labels/{tok}", headers=headers)
+    assert opened.json["round"]["opens_at"] == shanghai(2026, 11, 23, 23, 22).isoformat()
+    created = client.post("/api/v1/inspections/records", headers=headers, json={
+        "token": tok, "answers": extinguisher_answers(), "lat": LAT, "lng": LNG, "accuracy_m": 6,
+        "photos": [{"item": "photo", "data": base64.b64encode(jpeg()).decode()}]})
+    assert created.status_code == 201 and created.json["timeliness"] == "on_time"
+
+    def rounds_on(day):
+        response = client.get(f"/api/v1/compounds/{compound.id}/inspection-rounds?date={day}", headers=headers)
+        return [(r["closes_at"], r["counts"]) for r in response.json]
+
+    assert rounds_on("2026-11-23") == [(shanghai(2026, 11, 24, 1, 22).isoformat(),
+                                        {"due": 1, "on_time": 1, "late": 0, "missed": 0})]
+    assert rounds_on("2026-11-24") == [(shanghai(2026, 11, 25, 1, 22).isoformat(),
+                                        {"due": 2, "on_time": 0, "late": 0, "missed": 0})]
+
+    # When the window closes, last night's unscanned facility is missed; tonight's round is untouched.
+    pin_clock(shanghai(2026, 11, 24, 1, 22))
+    assert service.mark_missed(session) == 1
+    session.commit()
+    switch_to(login, manager)
+    last_night = client.get("/inspections/board?date=2026-11-23").get_data(as_text=True)
+    assert "23:22–01:22 (+1)" in last_night and 'class="missed-item"' in last_night and "西门灭火器" in last_night
+    today = client.get("/inspections/board").get_data(as_text=True)
+    assert "· 2026-11-24</h1>" in today and "23:22–01:22 (+1)" in today and 'class="missed-item"' not in today
 
 
 def test_api_refusals_are_clear_json(session, world, client, api):
@@ -135,19 +173,17 @@ def test_a_resident_scanning_sees_the_name_and_reports_a_problem(session, world,
     assert report.status_code == 200 and "report-done" in report.get_data(as_text=True)
 
 
-def test_board_history_and_monthly_report(session, world, client, login, tmp_path):
+def test_board_history_and_monthly_report(session, world, client, login, tmp_path, pin_clock):
+    pin_clock(shanghai(2026, 11, 23, 15))
     manager, staff = world.user(session, "firm_manager"), world.user(session, "firm_staff")
     compound = world.compounds[0]
     a = facility(session, manager, compound, name="东门道闸", kind="gate")
     b = facility(session, manager, compound, name="西门道闸", kind="gate", lat=LAT + 0.0005)
-    now_local = clock.to_local(clock.now_utc())
-    plan(session, manager, compound, [a, b], [staff], start=(now_local - dt.timedelta(hours=2)).time(),
-         end=(now_local - dt.timedelta(minutes=1)).time(), late_minutes=0,
-         starts_on=clock.local_today() - dt.timedelta(days=1))
+    plan(session, manager, compound, [a, b], [staff], start=dt.time(13), end=dt.time(14, 59), late_minutes=0)
     # The round of a window that just closed (made ahead, before it opened).
-    service.create_rounds_ahead(session, now=clock.now_utc() - dt.timedelta(hours=3))
+    service.create_rounds_ahead(session, now=shanghai(2026, 11, 23, 12))
     gate = [{"item": "barrier", "value": "pass"}, {"item": "recognition", "value": "pass"}, {"item": "safety", "value": "pass"}]
-    inspect(session, staff, a, answers=gate, photos=[], lat=LAT + 0.001, opened=clock.now_utc() - dt.timedelta(minutes=30))
+    inspect(session, staff, a, answers=gate, photos=[], lat=LAT + 0.001, opened=shanghai(2026, 11, 23, 14, 30))
     service.mark_missed(session)
     session.commit()
 

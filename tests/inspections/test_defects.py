@@ -2,14 +2,20 @@
 while under warranty); the repair is re-inspected, which closes the loop or reopens it."""
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from pm_platform.core import clock
 from pm_platform.inspections import service
 from pm_platform.inspections.models import Finding
 from pm_platform.workorders.models import WorkOrder
-from tests.inspections.helpers import extinguisher_answers, facility, inspect
+from tests.inspections.helpers import extinguisher_answers, facility, inspect, shanghai
 from tests.workorders.helpers import walk_to_resolved
+
+
+@pytest.fixture(autouse=True)
+def _fixed_day(pin_clock):
+    pin_clock(shanghai(2026, 11, 23, 10))  # warranty days and the month's figures below are counted from 'today'
 
 
 def test_a_failed_reading_opens_an_urgent_order_routed_to_the_contractor_under_warranty(session, world):

@@ -21,6 +21,8 @@ def test_a_real_worker_marks_a_closed_windows_items_missed(app, worker_env):
         compound = world.compounds[0]
         items = [facility(session, manager, compound, name=f"{n}号水泵", kind="pump", lat=31.23 + n * 1e-4)
                  for n in range(3)]
+        # The worker process runs on the real clock, so the window is the two hours just gone, whatever
+        # the time of day (crossing midnight it is still one round, due the day it opened).
         now_local = clock.to_local(clock.now_utc())
         plan(session, manager, compound, items, [staff], start=(now_local - dt.timedelta(hours=2)).time(),
              end=(now_local - dt.timedelta(minutes=2)).time(), late_minutes=0,
