@@ -52,8 +52,8 @@ def list_locker_sites(compound_id: int):
 
 
 @blp.post("/lockers/events")
-@blp.arguments(LockerEventInSchema)
-@blp.response(200, LockerAnswerSchema)
+@blp.arguments(LockerEventInSchema())  # instances, not classes: not built again for every event
+@blp.response(200, LockerAnswerSchema())
 @blp.alt_response(401, description="unknown or revoked device key")
 @blp.alt_response(403, description="the device belongs to another compound")
 @device_only

@@ -110,8 +110,8 @@ def issue_coupon(data, lot_id: int):
 
 
 @blp.post("/parking/gate-events")
-@blp.arguments(GateEventInSchema)
-@blp.response(200, GateAnswerSchema)
+@blp.arguments(GateEventInSchema())  # instances, not classes: not built again for every event
+@blp.response(200, GateAnswerSchema())
 @blp.alt_response(401, description="unknown or revoked device key")
 @blp.alt_response(403, description="the device belongs to another compound")
 @blp.alt_response(409, description="out of order: earlier than this plate's last event (kept on record)")
