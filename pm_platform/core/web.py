@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, has_request_context, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_babel import get_locale, gettext as _
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from pm_platform.core import clock, money
@@ -60,6 +61,18 @@ def register_error_handlers(app: Flask) -> None:
             return error_response(413, "too_large", _("The upload is too large."), "file")
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(DBAPIError)
+    def database_connection_lost(exc: DBAPIError):
+        """A pooled connection the database had closed (it restarted, or a network cut it). The
+        pool has dropped every such connection, so trying again works: gates and cabinets retry
+        with the same event id, which is safe."""
+        if not exc.connection_invalidated:
+            raise exc
+        db.session.rollback()
+        response, status = error_response(503, "database_unavailable",
+                                          _("The database connection was lost; please try again."))
+        return response, status, {"Retry-After": "1"}
 
 
 def select_locale() -> str:
