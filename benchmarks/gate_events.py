@@ -2,7 +2,11 @@
 gunicorn (loopback), load from wrk in a second process; target p95 < 50 ms. The baseline is
 GET /healthz (no database) under the same load, in the same run.
 
-    .venv/bin/python benchmarks/gate_events.py [SECONDS] [--sqlite]
+    .venv/bin/python benchmarks/gate_events.py [SECONDS [ROUNDS]] [--sqlite]
+
+Each round is the baseline then the gate load; several rounds show how much the figures move
+on a shared machine. CPU per request is read from /proc for the gunicorn workers and the
+database backends, so the cost of an event can be compared even when the latencies are not.
 
 Every request is a new event: each wrk thread's plates enter, then (a later pass) leave, so
 half the load is exits that price the stay with the tariff and open a payment order.
@@ -17,6 +21,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from _common import bench_app
@@ -32,7 +37,8 @@ BIN = Path(sys.executable).parent
 RATE = 200          # requests per second offered, across all connections
 THREADS = 2         # wrk threads; each offers RATE / THREADS
 CONNECTIONS = 20    # enough that a slow answer does not hold the offered rate back
-WORKERS = 4         # gunicorn sync workers
+WORKERS = int(os.environ.get("WORKERS", 4))                 # gunicorn sync workers
+GUNICORN_OPTIONS = os.environ.get("GUNICORN_OPTIONS", "").split()  # e.g. "-k gthread --threads 2", to compare
 PLATES = 500        # per wrk thread: these plates enter, then leave, then enter again ...
 
 # wrk script. `delay()` paces each thread to fixed send slots (open loop while a connection is
@@ -158,7 +164,32 @@ def run_wrk(url: str, path: str, lot_id: int, key: str, seconds: int, script: st
     return figures
 
 
-def main(seconds: int, use_postgres: bool) -> None:
+@dataclass
+class Round:
+    baseline: dict
+    gate: dict
+    healthz_cpu: float   # seconds, gunicorn workers, over the baseline's requests
+    app_cpu: float       # seconds, gunicorn workers, over the gate events
+    db_cpu: float        # seconds, PostgreSQL backends, over the gate events
+
+
+def database_cpu() -> dict[int, float]:
+    return {pid: cpu_seconds([pid]) for pid in database_backends()}
+
+
+def measure_round(base: str, workers: list[int], lot_id: int, key: str, seconds: int, script: str,
+                  use_postgres: bool) -> Round:
+    before = cpu_seconds(workers)
+    baseline = run_wrk(base, "/healthz", lot_id, key, seconds, script)
+    middle = cpu_seconds(workers)
+    db_before = database_cpu() if use_postgres else {}
+    gate = run_wrk(base, "/api/v1/parking/gate-events", lot_id, key, seconds, script)
+    db_after = database_cpu() if use_postgres else {}
+    db_cpu = sum(cpu - db_before.get(pid, 0.0) for pid, cpu in db_after.items())
+    return Round(baseline, gate, middle - before, cpu_seconds(workers) - middle, db_cpu)
+
+
+def main(seconds: int, rounds: int, use_postgres: bool) -> None:
     with bench_app(use_postgres=use_postgres) as app, tempfile.TemporaryDirectory() as tmp:
         lot_id, key = seed()
         url = app.config["DATABASE_URL"]
@@ -170,7 +201,7 @@ def main(seconds: int, use_postgres: bool) -> None:
         env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": "", "SECRET_KEY": "bench", "IDENTITY_KEY": "bench",
                "PYTHONPATH": str(ROOT)}
         server = subprocess.Popen([str(BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(WORKERS),
-                                   "--preload", "wsgi:app"],
+                                   "--preload", *GUNICORN_OPTIONS, "wsgi:app"],
                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_for_port(port, "gunicorn", timeout=120)
@@ -178,13 +209,8 @@ def main(seconds: int, use_postgres: bool) -> None:
             wait_until_serving(base)
             run_wrk(base, "/healthz", lot_id, key, 3, str(script))  # warm the workers up
             workers = worker_pids(server.pid)
-            healthz_cpu = cpu_seconds(workers)
-            baseline = run_wrk(base, "/healthz", lot_id, key, seconds, str(script))
-            app_cpu = cpu_seconds(workers)
-            healthz_cpu = app_cpu - healthz_cpu
-            gate = run_wrk(base, "/api/v1/parking/gate-events", lot_id, key, seconds, str(script))
-            app_cpu = cpu_seconds(workers) - app_cpu
-            db_cpu = cpu_seconds(database_backends()) if use_postgres else 0.0  # connections opened by this run
+            results = [measure_round(base, workers, lot_id, key, seconds, str(script), use_postgres)
+                       for _ in range(rounds)]
         finally:
             if os.environ.get("BENCH_DEBUG"):
                 print((Path(tmp) / "gunicorn.log").read_text()[-3000:])
@@ -197,16 +223,22 @@ def main(seconds: int, use_postgres: bool) -> None:
                 "SELECT direction, count(*) FROM parking_gate_events GROUP BY direction")).all())
             orders = connection.execute(text("SELECT count(*) FROM payment_orders")).scalar_one()
     print(f"\nGate events, {'PostgreSQL' if use_postgres else 'SQLite'}, gunicorn {WORKERS} sync workers, "
-          f"wrk {CONNECTIONS} connections paced to {RATE}/s, {seconds} s each (target p95 < 50 ms)")
-    print(f"  {'':34} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non-2xx':>8}")
-    for label, f in (("baseline GET /healthz", baseline), ("POST /api/v1/parking/gate-events", gate)):
-        print(f"  {label:34} {f['rps']:7.1f} {f['p50']:8.2f} {f['p95']:8.2f} {f['p99']:8.2f} {f['max']:8.2f} "
-              f"{int(f['non2xx'] + f['errors']):8d}")
-    print(f"  CPU per /healthz: gunicorn workers {1000 * healthz_cpu / baseline['requests']:.2f} ms")
-    per_request = {"gunicorn workers": app_cpu, "PostgreSQL backends": db_cpu}
-    print("  CPU per gate event: " + ", ".join(f"{label} {1000 * cpu / gate['requests']:.2f} ms"
-                                               for label, cpu in per_request.items())
-          + f" ({os.cpu_count()} cores here)")
+          f"wrk {CONNECTIONS} connections paced to {RATE}/s, {rounds} rounds of {seconds} s "
+          f"(target p95 < 50 ms; {os.cpu_count()} cores here, shared by wrk, gunicorn and the database)")
+    print(f"  {'':38} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non-2xx':>8} "
+          f"{'CPU ms/request':>15}")
+    for number, result in enumerate(results, start=1):
+        gate_requests = result.gate["requests"]
+        rows = ((f"{number}. baseline GET /healthz", result.baseline,
+                 f"{1000 * result.healthz_cpu / result.baseline['requests']:.2f}"),
+                (f"{number}. POST /api/v1/parking/gate-events", result.gate,
+                 f"{1000 * result.app_cpu / gate_requests:.2f} + db {1000 * result.db_cpu / gate_requests:.2f}"))
+        for label, f, cpu in rows:
+            print(f"  {label:38} {f['rps']:7.1f} {f['p50']:8.2f} {f['p95']:8.2f} {f['p99']:8.2f} {f['max']:8.2f} "
+                  f"{int(f['non2xx'] + f['errors']):8d} {cpu:>15}")
+    p95s = sorted(result.gate["p95"] for result in results)
+    print(f"  gate p95 over the rounds: best {p95s[0]:.1f} ms, median {p95s[len(p95s) // 2]:.1f} ms, "
+          f"worst {p95s[-1]:.1f} ms")
     print(f"  events stored: {events.get('in', 0)} entries, {events.get('out', 0)} exits; "
           f"payment orders opened by exits: {orders}")
 
@@ -214,5 +246,5 @@ def main(seconds: int, use_postgres: bool) -> None:
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     started = time.monotonic()
-    main(int(args[0]) if args else 30, "--sqlite" not in sys.argv)
+    main(int(args[0]) if args else 30, int(args[1]) if len(args) > 1 else 3, "--sqlite" not in sys.argv)
     print(f"  (whole run {time.monotonic() - started:.0f} s)")
