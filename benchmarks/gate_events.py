@@ -8,12 +8,13 @@ Each round is the baseline then the gate load; several rounds show how much the 
 on a shared machine. CPU per request is read from /proc for the gunicorn workers and the
 database backends, so the cost of an event can be compared even when the latencies are not.
 
-Every request is a new event: each wrk thread's plates enter, then (a later pass) leave, so
+The lot has 100,000 stays on record before the load (see add_history). Every request is a new event: each wrk thread's plates enter, then (a later pass) leave, so
 half the load is exits that price the stay with the tariff and open a payment order.
 Needs wrk (Debian package `wrk`).
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from _common import bench_app
 
+from pm_platform.core import clock
 from pm_platform.extensions import db
 from pm_platform.parking import service as parking
 from pm_platform.places.models import AdminArea, Compound
@@ -39,6 +41,7 @@ THREADS = 2         # wrk threads; each offers RATE / THREADS
 CONNECTIONS = 20    # enough that a slow answer does not hold the offered rate back
 WORKERS = int(os.environ.get("WORKERS", 4))                 # gunicorn sync workers
 GUNICORN_OPTIONS = os.environ.get("GUNICORN_OPTIONS", "").split()  # e.g. "-k gthread --threads 2", to compare
+HISTORY_STAYS = 100_000   # stays already on record before the load
 PLATES = 500        # per wrk thread: these plates enter, then leave, then enter again ...
 
 # wrk script. `delay()` paces each thread to fixed send slots (open loop while a connection is
@@ -104,9 +107,37 @@ def seed() -> tuple[int, str]:
     lot = parking.create_lot(session, admin, compound.id, "基准停车场", 5000, {
         "template": "standard", "free_minutes": 0, "first_minutes": 60, "first_price_fen": 500,
         "unit_minutes": 30, "unit_price_fen": 200, "cap_fen": 3000})
-    _device, key = create_device(session, None, "gate", compound.id)
+    device, key = create_device(session, None, "gate", compound.id)
     session.commit()
+    add_history(lot.id, device.id)
     return lot.id, key
+
+
+def add_history(lot_id: int, device_id: int) -> None:
+    """A busy lot's year behind it (HISTORY_STAYS closed stays of other plates, an entry and an
+    exit event each), then fresh planner statistics, as a database in service has: on empty,
+    never-analysed tables the planner scans instead of using the indexes."""
+    from sqlalchemy import insert, text
+
+    from pm_platform.parking.models import GateEvent, ParkingSession
+
+    start = clock.now_utc() - dt.timedelta(days=365)
+    for first in range(0, HISTORY_STAYS, 10_000):
+        numbers = range(first, min(first + 10_000, HISTORY_STAYS))
+        stays = [{"lot_id": lot_id, "plate": f"沪B{n % 20_000:05d}", "status": "closed", "fee_fen": 500,
+                  "paid_fen": 500, "entered_at": start + dt.timedelta(minutes=3 * n),
+                  "exited_at": start + dt.timedelta(minutes=3 * n + 90)} for n in numbers]
+        ids = db.session.execute(insert(ParkingSession).returning(ParkingSession.id), stays).scalars().all()
+        db.session.execute(insert(GateEvent), [
+            {"device_id": device_id, "event_id": f"history-{n}-{direction}", "lot_id": lot_id,
+             "plate_raw": stay["plate"], "plate": stay["plate"], "direction": direction,
+             "at": stay["entered_at" if direction == "in" else "exited_at"], "outcome": "accepted",
+             "session_id": stay_id, "fee_fen": 0 if direction == "in" else 500, "is_open": True}
+            for n, stay, stay_id in zip(numbers, stays, ids) for direction in ("in", "out")])
+    db.session.commit()
+    with db.engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+        connection.commit()
 
 
 def wait_until_serving(base: str, timeout: float = 120) -> None:
