@@ -28,6 +28,7 @@ STAFF_ROLES = MANAGER_ROLES | {"firm_staff"}   # the office: coupons, anomalies,
 VIEWER_ROLES = STAFF_ROLES | {"community", "street", "bureau", "committee"}
 MAX_AMOUNT_FEN = 100_000_000_00            # 100 million yuan: more is a typing mistake (and would overflow)
 MAX_MINUTES = 7 * 24 * 60                  # a week: a longer free or charged period is a typing mistake
+TARIFF_START_TOLERANCE = dt.timedelta(minutes=1)  # a form gives whole minutes: "now" may read as just past
 
 # --- plates -----------------------------------------------------------------
 
@@ -95,7 +96,11 @@ def set_tariff(session: Session, actor: User, lot_id: int, car_type: str, tariff
     if car_type not in CAR_TYPES:
         raise ValidationError(f"car_type must be one of {', '.join(CAR_TYPES)}", "car_type")
     parsed = tariffs.tariff_from_dict(tariff)
-    effective_from = clock.as_utc(effective_from or clock.now_utc())
+    now = clock.now_utc()
+    effective_from = clock.as_utc(effective_from or now)
+    if effective_from < now - TARIFF_START_TOLERANCE:
+        # stays already begun keep the tariff they entered under
+        raise ValidationError("a tariff cannot start in the past", "effective_from")
     if session.scalar(select(ParkingTariff.id).where(ParkingTariff.lot_id == lot.id, ParkingTariff.car_type == car_type,
                                                      ParkingTariff.effective_from == effective_from)):
         raise Conflict("a tariff for this car type already starts at that time", "effective_from")

@@ -28,6 +28,7 @@ MESSAGES = {
     ("conflict", "plate"): _l("This plate is already registered in this compound."),
     ("conflict", "code"): _l("This lot already has a space with this number."),
     ("conflict", "effective_from"): _l("A tariff for this car type already starts at that time."),
+    ("invalid", "effective_from"): _l("A tariff cannot start in the past: stays already begun keep their tariff."),
     ("invalid", "unit_id"): _l("The unit is not in this compound."),
     ("invalid", "valid_to"): _l("The last day must not be before the first day."),
     ("invalid", "free_minutes"): _l("Give free minutes or an amount off."),

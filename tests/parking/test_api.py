@@ -65,6 +65,7 @@ class TestTariffs:
         ({"car_type": "temporary", "tariff": {"template": "per_entry", "free_minutes": 0}}, "tariff.price_fen"),
         ({"car_type": "bicycle", "tariff": PER_ENTRY}, "car_type"),
         ({"car_type": "temporary", "tariff": PER_ENTRY, "effective_from": "next week"}, "effective_from"),
+        ({"car_type": "temporary", "tariff": PER_ENTRY, "effective_from": "2020-01-01T08:00:00"}, "effective_from"),
     ])
     def test_bad_input_names_the_field(self, client, manager, lot, body, name):
         assert field(client.post(f"/api/v1/parking-lots/{lot.id}/tariffs", headers=manager, json=body)) == name

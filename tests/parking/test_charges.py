@@ -3,6 +3,7 @@ import datetime as dt
 
 import pytest
 
+from pm_platform.core import clock
 from pm_platform.core.clock import SHANGHAI
 from pm_platform.parking import service
 
@@ -74,8 +75,9 @@ def test_internal_and_white_listed_cars_are_free(session, setup):
     assert service.stay_charge(session, lot, "京B12345", at(2, 10), at(3, 10)) == 0
 
 
-def test_a_tariff_change_applies_to_stays_that_begin_after_it(session, setup):
+def test_a_tariff_change_applies_to_stays_that_begin_after_it(session, setup, monkeypatch):
     manager, lot, _unit = setup
+    monkeypatch.setattr(clock, "now_utc", lambda: at(1, 9))
     service.set_tariff(session, manager, lot.id, "temporary", {"template": "per_entry", "free_minutes": 0,
                                                                "price_fen": 800}, effective_from=at(2, 12))
     assert service.stay_charge(session, lot, "京A12345", at(2, 11), at(2, 13)) == 500 + 2 * 200

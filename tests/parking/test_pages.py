@@ -71,6 +71,12 @@ class TestTariffs:
         assert "数值大小必须介于 1 到 10080 之间。" in shown                 # unit_minutes below 1
         assert "待生效" not in manager.get(f"/parking/lots/{lot.id}/tariffs").text
 
+    def test_a_tariff_may_not_start_in_the_past(self, manager, session, boss, lot):
+        response = manager.post(f"/parking/lots/{lot.id}/tariffs", data={
+            "car_type": "temporary", "template": "per_entry", "free_minutes": "0", "price": "9",
+            "effective_from": "2020-01-01T08:00"})
+        assert errors(response) == ["收费标准不能从过去的时间开始：已入场的车辆仍按入场时的标准计费。"]
+        assert len(service.tariff_history(session, boss, lot.id)) == 1   # only the lot's first tariff
 
     def test_a_day_and_night_tariff_needs_clock_times(self, manager, session, boss, lot):
         data = {"car_type": "temporary", "template": "day_night", "free_minutes": "15", "day_start": "7am",
