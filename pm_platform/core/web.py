@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, has_request_context, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_babel import get_locale, gettext as _
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from pm_platform.core import clock, money
@@ -44,6 +44,11 @@ def _validation_message(messages) -> tuple[str, str | None]:
     return "the request is not valid", None
 
 
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)          # PostgreSQL
+    return sqlstate == "23505" or (sqlstate is None and "UNIQUE constraint failed" in str(exc.orig))
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
@@ -61,6 +66,17 @@ def register_error_handlers(app: Flask) -> None:
             return error_response(413, "too_large", _("The upload is too large."), "file")
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(IntegrityError)
+    def made_twice_at_once(exc: IntegrityError):
+        """Services check for duplicates and say so (409, naming the field); when two requests pass
+        that check at the same moment, the database's unique constraint stops the second, which
+        gets a 409 too rather than a 500. Other integrity errors are bugs and stay 500s."""
+        if not _is_unique_violation(exc):
+            raise exc
+        db.session.rollback()
+        return error_response(409, "conflict", _("This was saved by someone else at the same moment; "
+                                                  "reload the page to see it."))
 
     @app.errorhandler(DBAPIError)
     def database_connection_lost(exc: DBAPIError):

@@ -3,7 +3,7 @@ fen, bad input is named by field, and another compound's people are refused."""
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 
 from pm_platform.core import clock
 from pm_platform.core.models import AuditEntry
@@ -152,6 +152,20 @@ def test_api_bad_site_names(session, client, api, manager, contract):
     assert client.post(url, headers=headers, json={"name": "北门"}).status_code == 201
     twice = client.post(url, headers=headers, json={"name": "北门"})
     assert twice.status_code == 409 and twice.json["error"]["field"] == "name"
+
+
+def test_the_same_site_created_twice_at_once_is_a_conflict_not_a_crash(session, client, api, manager, contract,
+                                                                        monkeypatch):
+    headers, url = api(manager), f"/api/v1/locker-contracts/{contract.id}/sites"
+    assert client.post(url, headers=headers, json={"name": "北门"}).status_code == 201
+    # the second request checked for the name before the first one committed: only the
+    # database's unique constraint can stop it now
+    real_select = service.select
+    monkeypatch.setattr(service, "select", lambda *columns: real_select(*columns).where(false()))
+    twice = client.post(url, headers=headers, json={"name": "北门"})
+    assert twice.status_code == 409 and twice.json["error"]["code"] == "conflict"
+    monkeypatch.undo()
+    assert session.scalar(select(func.count()).select_from(LockerSite).where(LockerSite.name == "北门")) == 1
 
 
 def test_api_refuses_another_compounds_manager_and_lets_viewers_only_read(session, world, client, api, compound, contract):
