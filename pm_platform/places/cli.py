@@ -63,4 +63,16 @@ def create_device(kind, scope_text, name):
     click.echo(key)
 
 
+@devices_cli.command("revoke")
+@click.argument("device_id", type=int)
+def revoke_device(device_id):
+    """Refuse device DEVICE_ID's key from now on (a stolen or replaced gate or cabinet)."""
+    try:
+        device = service.revoke_device(db.session, None, device_id)
+        db.session.commit()
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"revoked {device.kind} {device.name} (id {device.id}) of compound {device.compound_id}")
+
+
 commands = [cli, devices_cli]

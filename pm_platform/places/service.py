@@ -243,9 +243,13 @@ def list_devices(session: Session, actor: User, compound_id: int) -> list[Device
                                 .order_by(Device.revoked_at.is_not(None), Device.kind, Device.id)))
 
 
-def revoke_device(session: Session, actor: User, device_id: int) -> Device:
-    """From now on the device's key is refused (401); revoking twice changes nothing."""
-    device = get_device(session, actor, device_id, roles=DEVICE_MANAGER_ROLES)
+def revoke_device(session: Session, actor: User | None, device_id: int) -> Device:
+    """From now on the device's key is refused (401); revoking twice changes nothing.
+    No actor means the command line, which may act on any compound."""
+    if actor is not None:
+        device = get_device(session, actor, device_id, roles=DEVICE_MANAGER_ROLES)
+    elif (device := session.get(Device, device_id)) is None:
+        raise NotFound(f"device {device_id} not found", "device_id")
     if device.revoked_at is None:
         device.revoked_at = clock.now_utc()
         session.flush()

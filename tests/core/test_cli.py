@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from pm_platform.core.auth import hash_secret
 from pm_platform.core.models import ApiToken, User
-from pm_platform.places.cli import create_device, create_token, create_user
+from pm_platform.places.cli import create_device, create_token, create_user, revoke_device
 from pm_platform.places.models import Device, RoleGrant
 
 
@@ -45,3 +45,17 @@ def test_devices_create_prints_only_the_key(app, world, session):
     assert device.kind == "gate" and device.compound_id == world.compounds[0].id
     wrong = app.test_cli_runner().invoke(create_device, ["--kind", "gate", "--scope", f"street:{world.streets[0].id}"])
     assert wrong.exit_code != 0
+
+
+def test_devices_revoke_refuses_the_key_from_then_on(app, world, session, client):
+    runner = app.test_cli_runner()
+    key = runner.invoke(create_device, ["--kind", "locker", "--scope", f"compound:{world.compounds[0].id}"]).output.strip()
+    device = session.scalar(select(Device).where(Device.key_hash == hash_secret(key)))
+    event = {"event_id": "e1", "site_id": 999_999, "parcel_id": "P1", "kind": "deposit", "at": "2026-11-01T10:00:00"}
+    assert client.post("/api/v1/lockers/events", json=event, headers={"Authorization": f"Bearer {key}"}).status_code == 404
+    result = runner.invoke(revoke_device, [str(device.id)])
+    assert result.exit_code == 0 and f"(id {device.id})" in result.output
+    assert client.post("/api/v1/lockers/events", json=event, headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    assert runner.invoke(revoke_device, [str(device.id)]).exit_code == 0      # twice changes nothing
+    missing = runner.invoke(revoke_device, ["999999"])
+    assert missing.exit_code != 0 and "device 999999 not found" in missing.output
