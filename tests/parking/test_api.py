@@ -78,6 +78,7 @@ class TestTariffs:
         assert client.post(f"/api/v1/parking-lots/{lot.id}/tariffs", headers=owner, json=body).status_code == 403
 
     def test_a_future_tariff_leaves_a_stay_begun_before_it_alone(self, client, session, world, manager, lot):
+        now = dt.datetime.now(SHANGHAI).replace(microsecond=0)  # not NOW: a tariff may not start in the past
         _device, key = create_device(session, None, "gate", lot.compound_id)
         session.commit()
         gate = {"Authorization": f"Bearer {key}"}
@@ -87,14 +88,14 @@ class TestTariffs:
                 "event_id": event_id, "lot_id": lot.id, "plate": "京A12345", "direction": direction,
                 "at": at.isoformat()}).json
 
-        event("in", "in", NOW - dt.timedelta(minutes=90))
+        event("in", "in", now - dt.timedelta(minutes=90))
         response = client.post(f"/api/v1/parking-lots/{lot.id}/tariffs", headers=manager, json={
-            "car_type": "temporary", "tariff": PER_ENTRY, "effective_from": (NOW + dt.timedelta(minutes=1)).isoformat()})
+            "car_type": "temporary", "tariff": PER_ENTRY, "effective_from": (now + dt.timedelta(minutes=1)).isoformat()})
         assert response.status_code == 201
         # 90 minutes under the old tariff: 500 for the first hour + one started half hour
-        assert event("out", "out", NOW)["fee_fen"] == 700
+        assert event("out", "out", now)["fee_fen"] == 700
         # a stay that begins once the new tariff is in force pays the new one
-        later = NOW + dt.timedelta(minutes=2)
+        later = now + dt.timedelta(minutes=2)
         assert service.stay_charge(session, lot, "京B12345", later, later + dt.timedelta(minutes=90)) == 800
 
 
