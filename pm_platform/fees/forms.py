@@ -15,7 +15,7 @@ class FeeItemForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[SelectChoice("per_area", _l("Per m² of floor area")), SelectChoice("fixed", _l("Fixed per unit"))])
     rate = StringField(_l("Rate (yuan per month)"), validators=[DataRequired()])
     applies_to = SelectField(_l("Applies to"), choices=[SelectChoice("residential", _l("Residential")), SelectChoice("commercial", _l("Commercial")),
-                                                       SelectChoice("parking", _l("Parking")), SelectChoice("all", _l("All units"))])
+                                                       SelectChoice("parking", _l("Parking space")), SelectChoice("all", _l("All units"))])
     cycle = SelectField(_l("Billing cycle"), choices=[SelectChoice("monthly", _l("Monthly")), SelectChoice("quarterly", _l("Quarterly")),
                                                      SelectChoice("yearly", _l("Yearly"))])
     due_day = IntegerField(_l("Due day of the month"), default=15, validators=[NumberRange(1, 28)])

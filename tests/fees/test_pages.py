@@ -161,6 +161,7 @@ def test_the_owner_sees_their_bills_and_pays_through_the_sandbox(session, fees, 
     client = login(owner)
     page = client.get("/fees/my")
     assert page.status_code == 200 and "117.24" in page.text
+    assert "<th>截止日期</th>" in page.text  # the bill's due date, not the scoring page's "amount due"
     unit = fees.units[0]
     checkout = client.post(f"/fees/units/{unit.id}/pay")
     assert checkout.status_code == 302 and "/payments/sandbox/" in checkout.location

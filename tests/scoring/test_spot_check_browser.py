@@ -30,7 +30,7 @@ def test_community_staff_record_a_spot_check_with_a_photo_on_a_phone(mobile_page
         fieldset = page.locator("fieldset", has=page.locator("legend", has_text=item))
         fieldset.get_by_label("得分(0–10)").fill(str(score))
     lane = page.locator("fieldset", has=page.locator("legend", has_text="消防通道畅通"))
-    lane.get_by_label("说明").fill("通道畅通,标线清晰")
+    lane.get_by_label("备注").fill("通道畅通,标线清晰")
     lane.get_by_label("照片").set_input_files(photo)
     page.get_by_role("button", name="保存抽查").click()
 
