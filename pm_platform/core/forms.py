@@ -51,7 +51,7 @@ def attach_error(form: FlaskForm, error: DomainError, message: str | None = None
     its last part. `message` replaces the service's own words."""
     name = (error.field or "").rsplit(".", 1)[-1]
     field = getattr(form, name, None) or getattr(form, name.removesuffix("_fen"), None)
-    message = message or _(error.message)  # the catalog holds the services' fixed messages
+    message = message or error.localized
     if field is not None and name != "csrf_token":
         field.errors = [*field.errors, message]
     else:

@@ -54,7 +54,8 @@ def register_error_handlers(app: Flask) -> None:
     def domain_error(exc: DomainError):
         db.session.rollback()  # nothing half-written
         extra = {"rows": exc.rows} if hasattr(exc, "rows") else None
-        return error_response(exc.status, exc.code, exc.message, exc.field, extra)
+        message = exc.message if wants_json() else exc.localized  # the API speaks English
+        return error_response(exc.status, exc.code, message, exc.field, extra)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -1,10 +1,12 @@
-"""The Chinese catalogs: every label the pages ask for is translated, and no two domains disagree.
+"""The Chinese catalogs: every label the pages show and every message a service refuses with is
+translated, and no two domains disagree.
 
 Flask-Babel merges the domains' catalogs into one, the last loaded winning, so a word translated
 one way by fees and another by scoring would show scoring's word on the owner's bill page.
 """
 from __future__ import annotations
 
+import ast
 from collections import defaultdict
 from pathlib import Path
 
@@ -14,7 +16,11 @@ from babel.messages.pofile import read_po
 from pm_platform.core.i18n import PACKAGE_DIR
 
 ROOT = PACKAGE_DIR.parent
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
+# A service's refusal is shown on pages in the reader's language (DomainError.localized).
+ERRORS = {"DomainError", "ValidationError", "NotFound", "PermissionDenied", "Unauthorized", "Conflict",
+          "PresenceNotProven", "LabelReplaced"}
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2),
+            **{name: None for name in ERRORS}}
 
 
 def chinese_catalogs() -> dict[str, dict[str, str]]:
@@ -49,6 +55,17 @@ def test_every_text_the_pages_show_has_a_chinese_translation():
     shown = asked_for()
     assert len(shown) > 1000  # the extraction really read the code and the templates
     assert {text: where for text, where in shown.items() if text not in translated} == {}
+
+
+def test_service_errors_are_fixed_text_with_placeholders():
+    """An f-string message cannot be looked up in a catalog: values go in as {name} keywords."""
+    formatted = []
+    for path in PACKAGE_DIR.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ERRORS and node.args
+                    and not isinstance(node.args[0], ast.Constant)):
+                formatted.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert formatted == []
 
 
 def test_no_two_domains_translate_the_same_text_differently():
