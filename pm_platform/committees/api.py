@@ -22,7 +22,7 @@ blp = Blueprint("committees_api", __name__, description="Owners' assembly: motio
 def _upload(field: str) -> tuple[str, bytes]:
     upload = request.files.get(field)
     if upload is None or not upload.filename:
-        raise ValidationError(f"attach the file as multipart field '{field}'", field)
+        raise ValidationError("attach the file as multipart field '{name}'", field, name=field)
     return upload.filename, upload.read()
 
 

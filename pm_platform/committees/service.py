@@ -109,10 +109,11 @@ def adopt_rule_set(session: Session, actor: User, compound_id: int, *, participa
         proposed = law.RuleSet(law.Threshold(*participation), law.Threshold(*ordinary), law.Threshold(*special),
                                nonvoter_clause)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(f"a threshold must be a fraction between 0 and 1: {exc}", "thresholds") from exc
+        raise ValidationError("a threshold must be a fraction between 0 and 1: {reason}", "thresholds",
+                              reason=exc) from exc
     if looser := proposed.looser_than_law():
-        raise ValidationError(f"meeting rules may be stricter than Civil Code Art. 278, never looser: {', '.join(looser)}",
-                              looser[0])
+        raise ValidationError("meeting rules may be stricter than Civil Code Art. 278, never looser: {thresholds}",
+                              looser[0], thresholds=", ".join(looser))
     if proxy_limit < 1 or objection_days < 0:
         raise ValidationError("the proxy limit must be at least 1 and the objection period not negative", "proxy_limit")
     last = rule_set_in_force(session, compound_id)
@@ -145,14 +146,14 @@ def rules_of(motion: Motion) -> law.RuleSet:
 def get_motion(session: Session, user: User, motion_id: int, roles=scope.ALL_ROLES) -> Motion:
     motion = session.get(Motion, motion_id)
     if motion is None:
-        raise NotFound(f"motion {motion_id} not found")
+        raise NotFound("motion {motion_id} not found", motion_id=motion_id)
     try:
         scope.get_compound(session, user, motion.compound_id, roles)
     except NotFound:
         # a proxy holder may live elsewhere: the motion they were authorised for is theirs to see
         if roles != scope.ALL_ROLES or not session.scalar(select(Proxy.id).where(
                 Proxy.motion_id == motion.id, Proxy.holder_id == user.id, Proxy.status != "rejected")):
-            raise NotFound(f"motion {motion_id} not found") from None
+            raise NotFound("motion {motion_id} not found", motion_id=motion_id) from None
     return motion
 
 
@@ -170,7 +171,7 @@ def create_motion(session: Session, actor: User, compound_id: int, *, title: str
     if not title or len(title) > 200:
         raise ValidationError("the title must be 1–200 characters", "title")
     if category not in law.CATEGORIES:
-        raise ValidationError(f"category must be one of {', '.join(law.CATEGORIES)}", "category")
+        raise ValidationError("category must be one of {choices}", "category", choices=", ".join(law.CATEGORIES))
     opens_at, closes_at = clock.as_utc(opens_at), clock.as_utc(closes_at)
     if closes_at <= opens_at:
         raise ValidationError("the voting window must close after it opens", "closes_at")
@@ -195,11 +196,12 @@ def create_motion(session: Session, actor: User, compound_id: int, *, title: str
         owner = session.scalar(select(Owner).join(Ownership).join(Unit, Unit.id == Ownership.unit_id)
                                .where(Owner.id == owner_id, Unit.compound_id == compound_id))
         if owner is None or owner.owner_type == "developer":
-            raise ValidationError(f"candidate {owner_id} is not an owner in this compound", "candidates")
+            raise ValidationError("candidate {owner_id} is not an owner in this compound", "candidates",
+                                  owner_id=owner_id)
         session.add(Candidate(motion_id=motion.id, owner_id=owner.id, name=owner.name))
     for filename, content in attachments:
         if len(content) > MAX_UPLOAD:
-            raise ValidationError(f"{filename}: attachments are limited to 10 MB", "attachments")
+            raise ValidationError("{filename}: attachments are limited to 10 MB", "attachments", filename=filename)
         session.add(MotionAttachment(motion_id=motion.id, filename=filename[:200], content=content))
     session.flush()
     audit.record(session, actor, "motion.create", "motion", motion.id,
@@ -218,7 +220,7 @@ def open_motion(session: Session, actor: User, motion_id: int) -> Motion:
     _require_manager(session, actor, motion.compound_id)
     motion = _lock(session, Motion, motion_id)
     if motion.status != "draft":
-        raise Conflict(f"the motion is already {motion.status}", "status")
+        raise Conflict("the motion is already {status}", "status", status=motion.status)
     if clock.as_utc(motion.closes_at) <= clock.now_utc():
         raise Conflict("the voting window has already ended", "closes_at")
     rule_set = rule_set_in_force(session, motion.compound_id)
@@ -323,9 +325,9 @@ def _check_choice(session: Session, motion: Motion, choice: str | None, candidat
         chosen = list(dict.fromkeys(candidate_ids))
         valid = {c.id for c in motion.candidates}
         if unknown := [c for c in chosen if c not in valid]:
-            raise ValidationError(f"no such candidate on this motion: {unknown[0]}", "candidates")
+            raise ValidationError("no such candidate on this motion: {candidate}", "candidates", candidate=unknown[0])
         if len(chosen) > motion.seats:
-            raise ValidationError(f"approve at most {motion.seats} candidates", "candidates")
+            raise ValidationError("approve at most {seats} candidates", "candidates", seats=motion.seats)
         return chosen
     if candidate_ids is not None or choice not in CHOICES:
         raise ValidationError("choice must be one of agree, disagree, abstain", "choice")
@@ -349,7 +351,7 @@ def cast_ballot(session: Session, actor: User, motion_id: int, *, choice: str | 
     else:
         proxy = session.get(Proxy, proxy_id)
         if proxy is None or proxy.motion_id != motion.id or proxy.holder_id != actor.id:
-            raise NotFound(f"proxy {proxy_id} not found", "proxy_id")
+            raise NotFound("proxy {proxy_id} not found", "proxy_id", proxy_id=proxy_id)
         if proxy.status != "accepted":
             raise PermissionDenied("this proxy has not been accepted by the committee", "proxy_id")
         voter, channel = session.get(RegisterVoter, proxy.voter_id), "proxy"
@@ -367,8 +369,9 @@ def _put_ballot(session: Session, actor: User | None, motion: Motion, voter: Reg
     ballot = session.scalar(select(Ballot).where(Ballot.motion_id == motion.id, Ballot.voter_id == voter.id)
                             .execution_options(populate_existing=True))
     if ballot is not None and CHANNEL_RANK[ballot.channel] > CHANNEL_RANK[channel]:
-        raise Conflict("the owner has voted online themselves; their own ballot counts" if channel == "proxy"
-                       else "this owner has voted online; the online ballot counts", "voter")
+        if channel == "proxy":
+            raise Conflict("the owner has voted online themselves; their own ballot counts", "voter")
+        raise Conflict("this owner has voted online; the online ballot counts", "voter")
     previous = None if ballot is None else {"receipt": ballot.receipt, "choice": ballot.choice,
                                             "channel": ballot.channel,
                                             "candidates": sorted(c.candidate_id for c in ballot.candidates)}
@@ -444,18 +447,18 @@ def _check_proxy_limit(session: Session, motion: Motion, holder_id: int) -> None
     held = session.scalar(select(func.count()).select_from(Proxy).where(
         Proxy.motion_id == motion.id, Proxy.holder_id == holder_id, Proxy.status != "rejected"))
     if held >= motion.proxy_limit:
-        raise Conflict(f"this person already holds {held} proxies for this motion; the limit is {motion.proxy_limit}",
-                       "holder")
+        raise Conflict("this person already holds {held} proxies for this motion; the limit is {limit}",
+                       "holder", held=held, limit=motion.proxy_limit)
 
 
 def review_proxy(session: Session, actor: User, proxy_id: int, accept: bool) -> Proxy:
     proxy = session.get(Proxy, proxy_id)
     if proxy is None:
-        raise NotFound(f"proxy {proxy_id} not found")
+        raise NotFound("proxy {proxy_id} not found", proxy_id=proxy_id)
     motion = get_motion(session, actor, proxy.motion_id)
     _require_manager(session, actor, motion.compound_id)
     if proxy.status != "pending":
-        raise Conflict(f"this proxy was already {proxy.status}", "status")
+        raise Conflict("this proxy was already {status}", "status", status=proxy.status)
     proxy.status = "accepted" if accept else "rejected"
     proxy.reviewed_by_id, proxy.reviewed_at = actor.id, clock.now_utc()
     session.flush()
@@ -506,7 +509,7 @@ def confirm_paper_ballot(session: Session, actor: User, paper_id: int) -> tuple[
     (returns the counted ballot, or None when an online ballot wins)."""
     paper = session.get(PaperBallot, paper_id)
     if paper is None:
-        raise NotFound(f"paper ballot {paper_id} not found")
+        raise NotFound("paper ballot {paper_id} not found", paper_id=paper_id)
     motion = get_motion(session, actor, paper.motion_id)
     _require_manager(session, actor, motion.compound_id)
     if paper.status != "pending":
@@ -645,7 +648,7 @@ def public_motion(session: Session, motion_id: int) -> Motion:
     """A motion as the public tally page shows it: any motion that has opened."""
     motion = session.get(Motion, motion_id)
     if motion is None or motion.status == "draft":
-        raise NotFound(f"motion {motion_id} not found")
+        raise NotFound("motion {motion_id} not found", motion_id=motion_id)
     return motion
 
 
@@ -928,14 +931,14 @@ def candidates_by_unit(session: Session, compound_id: int, labels: list[str]) ->
             continue
         parts = label.split("-")
         if len(parts) != 3:
-            raise ValidationError(f"{label}: write each candidate's unit as building-entrance-room, e.g. 1栋-1-101",
-                                  "candidates")
+            raise ValidationError("{label}: write each candidate's unit as building-entrance-room, e.g. 1栋-1-101",
+                                  "candidates", label=label)
         owner_id = session.scalar(
             select(Ownership.owner_id).join(Unit, Unit.id == Ownership.unit_id).join(Building, Building.id == Unit.building_id)
             .where(Unit.compound_id == compound_id, Building.name == parts[0], Unit.entrance == parts[1],
                    Unit.room == parts[2]).order_by(Ownership.is_voter.desc(), Ownership.owner_id).limit(1))
         if owner_id is None:
-            raise ValidationError(f"{label}: no owner of such a unit in this compound", "candidates")
+            raise ValidationError("{label}: no owner of such a unit in this compound", "candidates", label=label)
         owner_ids.append(owner_id)
     return owner_ids
 

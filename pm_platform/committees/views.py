@@ -56,7 +56,7 @@ def verify():
             return redirect(url_for("committees.index"))
         except DomainError as exc:
             db.session.rollback()
-            form.certificate_no.errors.append(exc.message)
+            form.certificate_no.errors.append(exc.localized)
     return render_template("committees/verify.html", form=form)
 
 
@@ -80,7 +80,7 @@ def new_motion(compound_id: int):
             return redirect(url_for("committees.motion", motion_id=motion.id))
         except DomainError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.title).errors.append(exc.message)
+            getattr(form, exc.field, form.title).errors.append(exc.localized)
     return render_template("committees/new_motion.html", form=form, compound=compound)
 
 

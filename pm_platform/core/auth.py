@@ -28,9 +28,10 @@ def create_user(session: Session, username: str, password: str, display_name: st
     if not username or len(username) > 80:
         raise ValidationError("username must be 1–80 characters", "username")
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"password must be at least {MIN_PASSWORD_LENGTH} characters", "password")
+        raise ValidationError("password must be at least {length} characters", "password",
+                              length=MIN_PASSWORD_LENGTH)
     if session.scalar(select(User.id).where(User.username == username)):
-        raise Conflict(f"user {username!r} already exists", "username")
+        raise Conflict("user {username!r} already exists", "username", username=username)
     user = User(username=username, display_name=display_name or username,
                 password_hash=generate_password_hash(password))
     session.add(user)
@@ -41,7 +42,7 @@ def create_user(session: Session, username: str, password: str, display_name: st
 def get_user_by_name(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user named {username!r}", "username")
+        raise NotFound("no user named {username!r}", "username", username=username)
     return user
 
 

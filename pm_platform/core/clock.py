@@ -38,7 +38,7 @@ def period_of(day: dt.date) -> str:
 def parse_period(text: str, field: str = "period") -> str:
     """Validate a billing/scoring period written 'YYYY-MM'."""
     if not isinstance(text, str) or not _PERIOD.match(text):
-        raise ValidationError(f"period must look like 2026-11, not {text!r}", field)
+        raise ValidationError("period must look like 2026-11, not {text!r}", field, text=text)
     return text
 
 
@@ -64,7 +64,8 @@ def parse_device_time(value, field: str = "at") -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationError(f"{field} must be an ISO 8601 time, not {value!r}", field) from None
+        raise ValidationError("{name} must be an ISO 8601 time, not {value!r}", field,
+                              name=field, value=value) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=SHANGHAI)
     return as_utc(moment)

@@ -31,27 +31,31 @@ def format_yuan(fen: int) -> str:
     return f"{sign}{whole}.{cents:02d}"
 
 
-def _parse_hundredths(text: str, field: str, what: str) -> int:
+def _parse_hundredths(text: str, field: str, *, amount: bool) -> int:
+    # Whole sentences for amounts and for areas, not a word filled in: pages translate them whole.
     try:
         value = Decimal(str(text).strip())
     except (InvalidOperation, ValueError):
-        raise ValidationError(f"{what} must be a number, not {text!r}", field) from None
+        raise (ValidationError("amount must be a number, not {text!r}", field, text=text) if amount
+               else ValidationError("area must be a number, not {text!r}", field, text=text)) from None
     if not value.is_finite():
-        raise ValidationError(f"{what} must be a finite number", field)
+        raise (ValidationError("amount must be a finite number", field) if amount
+               else ValidationError("area must be a finite number", field))
     scaled = value * 100
     if scaled != scaled.to_integral_value():
-        raise ValidationError(f"{what} has more than 2 decimal places: {text}", field)
+        raise (ValidationError("amount has more than 2 decimal places: {text}", field, text=text) if amount
+               else ValidationError("area has more than 2 decimal places: {text}", field, text=text))
     return int(scaled)
 
 
 def parse_yuan(text: str, field: str = "amount") -> int:
     """'107.24' -> 10724 fen; more than two decimals is an error, not a rounding."""
-    return _parse_hundredths(text, field, "amount")
+    return _parse_hundredths(text, field, amount=True)
 
 
 def parse_area_m2(text: str, field: str = "area_m2") -> int:
     """'89.37' -> 8937 (0.01 m² units)."""
-    return _parse_hundredths(text, field, "area")
+    return _parse_hundredths(text, field, amount=False)
 
 
 def format_area_m2(area_cm2: int) -> str:

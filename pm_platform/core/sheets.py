@@ -89,10 +89,12 @@ def _read_rows(rows: _Rows, columns: Sequence[Column], max_rows: int) -> list[tu
     table: list[tuple[int, dict[str, str]]] = []
     for number, cells in rows:
         if len(table) == max_rows:
-            raise ValidationError(f"the file has more than {max_rows} rows; split it into smaller files", "file")
+            raise ValidationError("the file has more than {max_rows} rows; split it into smaller files", "file",
+                                  max_rows=max_rows)
         stray = next((i for i, value in enumerate(cells) if value and i not in used), None)
         if stray is not None:
-            raise ValidationError(f"row {number}: column {get_column_letter(stray + 1)} has a value but no header", "file")
+            raise ValidationError("row {row}: column {column} has a value but no header", "file",
+                                  row=number, column=get_column_letter(stray + 1))
         table.append((number, blank | {key: cells[i] for key, i in positions.items() if i < len(cells)}))
     return table
 
@@ -154,7 +156,8 @@ def _rows(filename: str, data: bytes) -> _Rows:
     if data.startswith(_OLE_MAGIC):
         raise ValidationError("old Excel 97-2003 (.xls) files are not supported; save it as .xlsx", "file")
     if not filename.lower().endswith(".csv"):
-        raise ValidationError(f"{filename!r} is not a spreadsheet; upload an .xlsx or .csv file", "file")
+        raise ValidationError("{filename!r} is not a spreadsheet; upload an .xlsx or .csv file", "file",
+                              filename=filename)
     return _csv_rows(data)
 
 
@@ -194,7 +197,7 @@ def _csv_rows(data: bytes) -> _Rows:
             if any(cells):
                 yield number, cells
     except csv.Error as error:
-        raise ValidationError(f"the .csv file cannot be read: {error}", "file") from error
+        raise ValidationError("the .csv file cannot be read: {error}", "file", error=error) from error
 
 
 def _cell_text(value: object) -> str:
@@ -218,7 +221,7 @@ def _normalize(name: str) -> str:
 
 
 def _header_positions(header: list[str], columns: Sequence[Column]) -> dict[str, int]:
-    """Map each column key to its index in the header row, or explain everything that is wrong."""
+    """Map each column key to its index in the header row, or refuse a header that does not fit."""
     by_name = {_normalize(name): column for column in columns
                for name in (column.zh, column.english, column.key, column.label)}
     positions: dict[str, int] = {}
@@ -233,17 +236,16 @@ def _header_positions(header: list[str], columns: Sequence[Column]) -> dict[str,
             repeated.append(name)
         else:
             positions[column.key] = index
-    missing = [column.label for column in columns if column.required and column.key not in positions]
-    problems = []
-    if missing:
-        problems.append(f"missing column(s): {', '.join(missing)}")
+    # One problem at a time, each a fixed sentence the pages translate. Unknown names come first:
+    # that message lists every expected column, and a misspelt header is a missing column too.
     if unknown:
-        expected = ", ".join(column.label for column in columns)
-        problems.append(f"unknown column(s): {', '.join(unknown)} (expected: {expected})")
+        raise ValidationError("unknown column(s): {names} (expected: {expected})", "file",
+                              names=", ".join(unknown), expected=", ".join(column.label for column in columns))
+    missing = [column.label for column in columns if column.required and column.key not in positions]
+    if missing:
+        raise ValidationError("missing column(s): {names}", "file", names=", ".join(missing))
     if repeated:
-        problems.append(f"repeated column(s): {', '.join(repeated)}")
-    if problems:
-        raise ValidationError("; ".join(problems), "file")
+        raise ValidationError("repeated column(s): {names}", "file", names=", ".join(repeated))
     return positions
 
 

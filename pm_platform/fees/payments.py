@@ -85,7 +85,7 @@ def open_payment_order(session: Session, actor: User | None, *, purpose: str, re
     """A pending order, written without loading it back (a parking gate asks for one at every
     priced exit); its order number. The caller has checked that `actor` may pay for `reference_id`."""
     if purpose not in _handlers:
-        raise ValidationError(f"no handler for payment purpose {purpose!r}", "purpose")
+        raise ValidationError("no handler for payment purpose {purpose!r}", "purpose", purpose=purpose)
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
         raise ValidationError("amount must be a positive number of fen", "amount_fen")
     order_no = f"PO{clock.now_utc():%Y%m%d%H%M%S}{secrets.token_hex(8).upper()}"
@@ -116,7 +116,7 @@ def checkout_url(order: PaymentOrder, return_to: str = "") -> str:
 def get_order(session: Session, order_no: str) -> PaymentOrder:
     order = session.scalar(select(PaymentOrder).where(PaymentOrder.order_no == order_no))
     if order is None:
-        raise NotFound(f"payment order {order_no} not found")
+        raise NotFound("payment order {order} not found", order=order_no)
     return order
 
 
@@ -155,7 +155,8 @@ class SandboxProvider:
         timestamp = headers.get(TIMESTAMP_HEADER, "")
         signature = headers.get(SIGNATURE_HEADER, "")
         if not timestamp.isdigit() or not signature:
-            raise Unauthorized(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER}", code="bad_signature")
+            raise Unauthorized("missing {timestamp} or {signature}", code="bad_signature",
+                               timestamp=TIMESTAMP_HEADER, signature=SIGNATURE_HEADER)
         if not hmac.compare_digest(cls.signature(timestamp, raw_body), signature):
             raise Unauthorized("the callback's signature does not match", code="bad_signature")
         if abs(now.timestamp() - int(timestamp)) > CALLBACK_WINDOW_SECONDS:
@@ -188,27 +189,29 @@ def handle_callback(session: Session, provider: str, headers, raw_body: bytes) -
     must not be trusted or does not match its order; nothing is written then."""
     verifier = PROVIDERS.get(provider)
     if verifier is None:
-        raise NotFound(f"unknown payment provider {provider!r}")
+        raise NotFound("unknown payment provider {provider!r}", provider=provider)
     data = verifier.verify(headers, raw_body, clock.now_utc())
     query = select(PaymentOrder).where(PaymentOrder.order_no == data.order_no, PaymentOrder.provider == provider)
     order = session.scalar(query.with_for_update())  # two deliveries at once: the second waits
     if order is None:
-        raise NotFound(f"payment order {data.order_no} not found", "order_no")
+        raise NotFound("payment order {order} not found", "order_no", order=data.order_no)
     if data.currency != order.currency:
-        raise ValidationError(f"currency {data.currency} does not match the order's {order.currency}", "currency")
+        raise ValidationError("currency {currency} does not match the order's {expected}", "currency",
+                              currency=data.currency, expected=order.currency)
     if data.amount_fen != order.amount_fen:
-        raise ValidationError(f"amount {data.amount_fen} does not match the order's {order.amount_fen}", "amount_fen")
+        raise ValidationError("amount {amount} does not match the order's {expected}", "amount_fen",
+                              amount=data.amount_fen, expected=order.amount_fen)
     if order.status == "paid":
         if order.external_txn_id == data.txn_id:
             return order  # the same notice again: already applied
-        raise Conflict(f"order {order.order_no} was already paid by another transaction", "txn_id")
+        raise Conflict("order {order} was already paid by another transaction", "txn_id", order=order.order_no)
     if data.status == "failed":
         order.status = "failed"
         session.flush()
         return order
     if session.scalar(select(PaymentOrder.id).where(PaymentOrder.provider == provider,
                                                     PaymentOrder.external_txn_id == data.txn_id)):
-        raise Conflict(f"transaction {data.txn_id} already paid another order", "txn_id")
+        raise Conflict("transaction {txn} already paid another order", "txn_id", txn=data.txn_id)
     order.status, order.external_txn_id, order.paid_at = "paid", data.txn_id, clock.now_utc()
     session.flush()
     audit.record(session, None, "payment_order.paid", "payment_order", order.id,
@@ -216,7 +219,7 @@ def handle_callback(session: Session, provider: str, headers, raw_body: bytes) -
                   "amount_fen": order.amount_fen, "purpose": order.purpose})
     handler = _handlers.get(order.purpose)
     if handler is None:
-        raise ValidationError(f"no handler for payment purpose {order.purpose!r}", "purpose")
+        raise ValidationError("no handler for payment purpose {purpose!r}", "purpose", purpose=order.purpose)
     handler(session, order)
     return order
 

@@ -39,7 +39,8 @@ def _positive_fen(value, field_name: str = "amount_fen") -> int:
 
 def _choice(value: str, allowed: tuple[str, ...], field_name: str) -> str:
     if value not in allowed:
-        raise ValidationError(f"{field_name} must be one of {', '.join(allowed)}", field_name)
+        raise ValidationError("{name} must be one of {choices}", field_name, name=field_name,
+                              choices=", ".join(allowed))
     return value
 
 
@@ -70,7 +71,7 @@ def create_fee_item(session: Session, actor: User, compound_id: int, *, name: st
     if not isinstance(rate_fen, int) or isinstance(rate_fen, bool) or rate_fen < 0:
         raise ValidationError("rate must be zero or a positive whole number of fen", "rate_fen")
     if session.scalar(select(FeeItem.id).where(FeeItem.compound_id == compound_id, FeeItem.name == name)):
-        raise Conflict(f"fee item {name!r} already exists in this compound", "name")
+        raise Conflict("fee item {name!r} already exists in this compound", "name", name=name)
     item = FeeItem(compound_id=compound_id, name=name, kind=kind, applies_to=applies_to, cycle=cycle,
                    due_day=due_day, is_active=True)
     session.add(item)
@@ -91,7 +92,7 @@ def list_fee_items(session: Session, user: User, compound_id: int) -> list[FeeIt
 def get_fee_item(session: Session, user: User, fee_item_id: int, roles=READ_ROLES) -> FeeItem:
     item = session.get(FeeItem, fee_item_id)
     if item is None:
-        raise NotFound(f"fee item {fee_item_id} not found")
+        raise NotFound("fee item {fee_item} not found", fee_item=fee_item_id)
     scope.get_compound(session, user, item.compound_id, roles=roles)
     return item
 
@@ -105,7 +106,8 @@ def set_fee_rate(session: Session, actor: User, fee_item_id: int, rate_fen: int,
         raise ValidationError("rate must be zero or a positive whole number of fen", "rate_fen")
     last_billed = session.scalar(select(func.max(Bill.period)).where(Bill.fee_item_id == item.id))
     if last_billed and from_period <= last_billed:
-        raise Conflict(f"{last_billed} is already billed; a new rate can start from a later period", "from_period")
+        raise Conflict("{period} is already billed; a new rate can start from a later period", "from_period",
+                       period=last_billed)
     rate = session.scalar(select(FeeRate).where(FeeRate.fee_item_id == item.id, FeeRate.from_period == from_period))
     old = rate.rate_fen if rate else None
     if rate is None:
@@ -161,7 +163,7 @@ def _compound_for(session: Session, actor: User | None, compound_id: int, roles)
         return scope.get_compound(session, actor, compound_id, roles=roles)
     compound = session.get(Compound, compound_id)
     if compound is None:
-        raise NotFound(f"compound {compound_id} not found")
+        raise NotFound("compound {compound} not found", compound=compound_id)
     return compound
 
 
@@ -175,7 +177,7 @@ def start_billing_run(session: Session, actor: User | None, scope_kind: str, sco
         area = session.get(AdminArea, scope_id)
         if area is None or area.kind != scope_kind or (
                 actor is not None and not scope.covers_area(session, actor, area, roles={"admin", "bureau", "street"})):
-            raise NotFound(f"{scope_kind} {scope_id} not found")
+            raise NotFound("{kind} {area} not found", kind=scope_kind, area=scope_id)
     else:
         raise ValidationError("scope must be compound, street or district", "scope_kind")
     run = BillingRun(scope_kind=scope_kind, scope_id=scope_id, period=period, status="queued",
@@ -190,7 +192,7 @@ def get_billing_run(session: Session, user: User, run_id: int) -> BillingRun:
     run = session.get(BillingRun, run_id)
     ids = set(session.scalars(scope.compound_ids(session, user, READ_ROLES)))
     if run is None or not ids & set(_run_compound_ids(session, run)):
-        raise NotFound(f"billing run {run_id} not found")
+        raise NotFound("billing run {run} not found", run=run_id)
     return run
 
 
@@ -212,7 +214,7 @@ def execute_billing_run(session: Session, run_id: int) -> BillingRun:
     unique per (unit, fee item, period) and the insert skips the ones that exist."""
     run = session.get(BillingRun, run_id)
     if run is None:
-        raise NotFound(f"billing run {run_id} not found")
+        raise NotFound("billing run {run} not found", run=run_id)
     run.status, run.started_at, run.attempts = "running", clock.now_utc(), run.attempts + 1
     run.bills_created = run.compounds_done = 0
     for compound_id in _run_compound_ids(session, run):
@@ -306,7 +308,7 @@ def request_waiver(session: Session, actor: User, unit_id: int, *, percent: int,
     if fee_item_id is not None:
         item = session.get(FeeItem, fee_item_id)
         if item is None or item.compound_id != unit.compound_id:
-            raise NotFound(f"fee item {fee_item_id} not found", "fee_item_id")
+            raise NotFound("fee item {fee_item} not found", "fee_item_id", fee_item=fee_item_id)
     waiver = Waiver(compound_id=unit.compound_id, unit_id=unit.id, fee_item_id=fee_item_id, percent=percent,
                     from_period=from_period, to_period=to_period, reason=reason, status="requested",
                     requested_by=actor.id)
@@ -322,10 +324,12 @@ def decide_waiver(session: Session, actor: User, waiver_id: int, approve: bool) 
     """The community office approves or rejects; an approval is applied to open bills at once."""
     waiver = session.get(Waiver, waiver_id)
     if waiver is None:
-        raise NotFound(f"waiver {waiver_id} not found")
+        raise NotFound("waiver {waiver} not found", waiver=waiver_id)
     scope.get_compound(session, actor, waiver.compound_id, roles=APPROVE_ROLES)
-    if waiver.status != "requested":
-        raise Conflict(f"this waiver was already {waiver.status}")
+    if waiver.status == "approved":
+        raise Conflict("this waiver was already approved")
+    if waiver.status == "rejected":
+        raise Conflict("this waiver was already rejected")
     waiver.status = "approved" if approve else "rejected"
     waiver.decided_by, waiver.decided_at = actor.id, clock.now_utc()
     session.flush()
@@ -372,7 +376,7 @@ def _unit_for_staff(session: Session, actor: User, unit_id: int, roles) -> Unit:
     """The unit if the actor holds one of `roles` over its compound; 404 if they cannot see it."""
     unit = session.get(Unit, unit_id)
     if unit is None or not scope.roles_on(session, actor, unit.compound_id):
-        raise NotFound(f"unit {unit_id} not found", "unit_id")
+        raise NotFound("unit {unit} not found", "unit_id", unit=unit_id)
     scope.get_compound(session, actor, unit.compound_id, roles=roles)
     return unit
 
@@ -382,7 +386,7 @@ def get_unit(session: Session, user: User, unit_id: int) -> Unit:
     unit = session.get(Unit, unit_id)
     if unit is None or not session.scalar(
             scope.visible_units(session, user, unit.compound_id).where(Unit.id == unit_id).with_only_columns(Unit.id)):
-        raise NotFound(f"unit {unit_id} not found")
+        raise NotFound("unit {unit} not found", unit=unit_id)
     return unit
 
 
@@ -515,8 +519,8 @@ def _existing_txn(session: Session, channel: str, external_txn_id: str | None, u
     existing = session.scalar(select(Payment).where(Payment.channel == channel,
                                                     Payment.external_txn_id == external_txn_id))
     if existing is not None and (existing.unit_id != unit_id or existing.amount_fen != amount_fen):
-        raise Conflict(f"{channel} transaction {external_txn_id} was already recorded for another payment",
-                       "reference")
+        raise Conflict("{channel} transaction {txn} was already recorded for another payment", "reference",
+                       channel=channel, txn=external_txn_id)
     return existing
 
 
@@ -539,7 +543,7 @@ def record_payment(session: Session, actor: User, unit_id: int, amount_fen: int,
         owned = set(session.scalars(select(Bill.id).where(Bill.id.in_(bill_ids), Bill.unit_id == unit.id)))
         missing = [bill_id for bill_id in bill_ids if bill_id not in owned]
         if missing:
-            raise NotFound(f"bill {missing[0]} not found for this unit", "bill_ids")
+            raise NotFound("bill {bill} not found for this unit", "bill_ids", bill=missing[0])
     external = reference if channel != "cash" else None
     existing = _existing_txn(session, channel, external, unit.id, amount_fen)
     if existing is not None:
@@ -586,7 +590,7 @@ def create_unit_payment_order(session: Session, actor: User, unit_id: int) -> pa
 def get_payment(session: Session, user: User, payment_id: int) -> Payment:
     payment = session.get(Payment, payment_id)
     if payment is None:
-        raise NotFound(f"payment {payment_id} not found")
+        raise NotFound("payment {payment} not found", payment=payment_id)
     get_unit(session, user, payment.unit_id)
     return payment
 
@@ -594,7 +598,7 @@ def get_payment(session: Session, user: User, payment_id: int) -> Payment:
 def get_payment_by_receipt(session: Session, user: User, receipt_no: str) -> Payment:
     payment = session.scalar(select(Payment).where(Payment.receipt_no == receipt_no))
     if payment is None:
-        raise NotFound(f"receipt {receipt_no} not found")
+        raise NotFound("receipt {receipt} not found", receipt=receipt_no)
     get_unit(session, user, payment.unit_id)
     return payment
 
@@ -604,7 +608,7 @@ def reverse_payment(session: Session, actor: User, payment_id: int, reason: str)
     that takes its allocations back off the bills. The original stays as it was."""
     payment = session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
     if payment is None:
-        raise NotFound(f"payment {payment_id} not found")
+        raise NotFound("payment {payment} not found", payment=payment_id)
     unit = _unit_for_staff(session, actor, payment.unit_id, MANAGE_ROLES)
     if payment.kind != "payment":
         raise ValidationError("only a payment can be reversed", "payment_id")
@@ -634,12 +638,12 @@ def refund_credit(session: Session, actor: User, payment_id: int, amount_fen: in
     """Pay back (part of) a payment's unallocated money: a new negative entry."""
     payment = session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
     if payment is None:
-        raise NotFound(f"payment {payment_id} not found")
+        raise NotFound("payment {payment} not found", payment=payment_id)
     unit = _unit_for_staff(session, actor, payment.unit_id, MANAGE_ROLES)
     _positive_fen(amount_fen)
     available = unallocated_fen(session, payment)
     if amount_fen > available:
-        raise ValidationError(f"only {available} fen of this payment is unallocated", "amount_fen")
+        raise ValidationError("only {available} fen of this payment is unallocated", "amount_fen", available=available)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("give a reason for the refund", "reason")
@@ -666,7 +670,7 @@ def verify_receipt(session: Session, receipt_no: str, code: str) -> ReceiptCheck
     payment = session.scalar(select(Payment).where(Payment.receipt_no == receipt_no))
     # the code printed on the receipt (and in its QR) keeps numbers from being enumerated
     if payment is None or not code or not secrets.compare_digest(payment.verify_code, code):
-        raise NotFound(f"receipt {receipt_no} not found")
+        raise NotFound("receipt {receipt} not found", receipt=receipt_no)
     compound = session.get(Compound, payment.compound_id)
     reversed_ = bool(session.scalar(select(Payment.id).where(Payment.reverses_id == payment.id,
                                                              Payment.kind == "reversal")))
@@ -826,7 +830,7 @@ def notices_context(session: Session, user: User, building_id: int, as_of: dt.da
     """催缴通知书 for every unit of a building with arrears: plain values, one page each."""
     building = session.get(Building, building_id)
     if building is None:
-        raise NotFound(f"building {building_id} not found")
+        raise NotFound("building {building} not found", building=building_id)
     report = arrears_aging(session, user, building.compound_id, as_of, building_id=building_id)
     if not report.units:
         raise ValidationError("no unit in this building is in arrears on that date", "building_id")

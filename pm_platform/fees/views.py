@@ -47,9 +47,9 @@ def _submit(form, action, done: str):
         target = getattr(form, exc.field, None) if exc.field else None
         errors = target.errors if target is not None and hasattr(target, "errors") else None
         if isinstance(errors, list):
-            errors.append(exc.message)
+            errors.append(exc.localized)
         else:
-            flash(exc.message)
+            flash(exc.localized)
         return False
     flash(done)
     return True
@@ -67,7 +67,7 @@ def _date_arg(name: str = "as_of") -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValidationError(f"{name} must be a date like 2026-11-30", name) from None
+        raise ValidationError("{name} must be a date like 2026-11-30", name, name=name) from None
 
 
 def _recent_periods(period: str, count: int = 6) -> list[str]:
@@ -377,7 +377,7 @@ def sandbox_checkout(order_no: str):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            flash(exc.message)
+            flash(exc.localized)
             return redirect(request.full_path)
         flash(_("Payment received. Thank you."))
         return redirect(back)

@@ -10,6 +10,7 @@ is the work order category a failure files under.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -147,30 +148,32 @@ def validate_items(raw_items: list[dict]) -> list[dict]:
     if not raw_items:
         raise ValidationError("a checklist needs at least one item", "items")
     if len(raw_items) > MAX_ITEMS:
-        raise ValidationError(f"at most {MAX_ITEMS} items", "items")
+        raise ValidationError("at most {limit} items", "items", limit=MAX_ITEMS)
     items, keys = [], set()
     for n, raw in enumerate(raw_items, start=1):
         label = str(raw.get("label") or "").strip()
         if not label or len(label) > 200:
-            raise ValidationError(f"item {n}: the label must be 1–200 characters", "items")
+            raise ValidationError("item {n}: the label must be 1–200 characters", "items", n=n)
         key = str(raw.get("key") or "").strip() or f"item_{n}"
         if not _KEY.match(key) or key in keys:
-            raise ValidationError(f"item {n}: key {key!r} must be unique lowercase letters, digits or _", "items")
+            raise ValidationError("item {n}: key {key!r} must be unique lowercase letters, digits or _", "items",
+                                  n=n, key=key)
         keys.add(key)
         kind = raw.get("type")
         if kind not in ITEM_TYPES:
-            raise ValidationError(f"item {n}: type must be one of {', '.join(ITEM_TYPES)}", "items")
+            raise ValidationError("item {n}: type must be one of {choices}", "items",
+                                  n=n, choices=", ".join(ITEM_TYPES))
         severity = raw.get("severity") or "normal"
         if severity not in SEVERITIES:
-            raise ValidationError(f"item {n}: severity must be high, normal or low", "items")
+            raise ValidationError("item {n}: severity must be high, normal or low", "items", n=n)
         item = {"key": key, "label": label, "type": kind, "required": bool(raw.get("required", True)),
                 "severity": severity, "category": str(raw.get("category") or "facility")[:30]}
         if kind == "number":
             low, high = _number(raw.get("min"), n, "min"), _number(raw.get("max"), n, "max")
             if low is None and high is None:
-                raise ValidationError(f"item {n}: a reading needs a minimum, a maximum or both", "items")
+                raise ValidationError("item {n}: a reading needs a minimum, a maximum or both", "items", n=n)
             if low is not None and high is not None and low > high:
-                raise ValidationError(f"item {n}: the minimum is above the maximum", "items")
+                raise ValidationError("item {n}: the minimum is above the maximum", "items", n=n)
             item.update(min=low, max=high, unit=str(raw.get("unit") or "")[:20])
         items.append(item)
     return items
@@ -182,7 +185,8 @@ def _number(value, n: int, which: str) -> float | None:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise ValidationError(f"item {n}: {which} must be a number, not {value!r}", "items") from None
+        raise ValidationError("item {n}: {which} must be a number, not {value!r}", "items",
+                              n=n, which=which, value=value) from None
 
 
 def save_checklist(session: Session, actor: User, firm_id: int, kind: str, items: list[dict],
@@ -191,7 +195,7 @@ def save_checklist(session: Session, actor: User, firm_id: int, kind: str, items
     if firm_id not in managed_firm_ids(session, actor):
         raise PermissionDenied("only the firm's manager edits its checklists")
     if kind not in KINDS:
-        raise ValidationError(f"kind must be one of {', '.join(KINDS)}", "kind")
+        raise ValidationError("kind must be one of {choices}", "kind", choices=", ".join(KINDS))
     if not 5 <= radius_m <= 1000:
         raise ValidationError("the allowed radius must be 5–1000 m", "radius_m")
     items = validate_items(items)
@@ -216,14 +220,14 @@ def grade(items: list[dict], answers: list[dict], photo_keys: set[str]) -> list[
         given[str(answer["item"])] = answer.get("value")
     unknown = set(given) - {item["key"] for item in items}
     if unknown:
-        raise ValidationError(f"unknown checklist item(s): {', '.join(sorted(unknown))}", "answers")
+        raise ValidationError("unknown checklist item(s): {items}", "answers", items=", ".join(sorted(unknown)))
     graded = []
     for item in items:
         value = given.get(item["key"])
         row = {k: item.get(k) for k in ("key", "label", "type", "min", "max", "unit", "severity", "category")}
         if item["type"] == "photo":
             if item.get("required") and item["key"] not in photo_keys:
-                raise ValidationError(f"“{item['label']}”: a photo is required", item["key"])
+                raise ValidationError("“{label}”: a photo is required", item["key"], label=item["label"])
             row.update(value=item["key"] in photo_keys, passed=True)
         elif item["type"] == "pass_fail":
             passed = _pass_fail(value, item)
@@ -235,7 +239,7 @@ def grade(items: list[dict], answers: list[dict], photo_keys: set[str]) -> list[
         else:
             text = "" if value is None else str(value).strip()[:1000]
             if item.get("required") and not text:
-                raise ValidationError(f"“{item['label']}” is required", item["key"])
+                raise ValidationError("“{label}” is required", item["key"], label=item["label"])
             row.update(value=text, passed=True)
         graded.append(row)
     return graded
@@ -249,16 +253,16 @@ def _pass_fail(value, item: dict) -> bool:
         return True
     if text in ("fail", "false", "0", "no"):
         return False
-    raise ValidationError(f"“{item['label']}”: answer pass or fail", item["key"])
+    raise ValidationError("“{label}”: answer pass or fail", item["key"], label=item["label"])
 
 
 def _reading(value, item: dict) -> float:
     if isinstance(value, bool) or value is None or str(value).strip() == "":
-        raise ValidationError(f"“{item['label']}”: enter the reading as a number", item["key"])
+        raise ValidationError("“{label}”: enter the reading as a number", item["key"], label=item["label"])
     try:
         reading = float(str(value).strip())
     except ValueError:
-        raise ValidationError(f"“{item['label']}”: {value!r} is not a number", item["key"]) from None
-    if reading != reading or reading in (float("inf"), float("-inf")):
-        raise ValidationError(f"“{item['label']}”: {value!r} is not a number", item["key"])
+        reading = math.nan
+    if not math.isfinite(reading):
+        raise ValidationError("“{label}”: {value!r} is not a number", item["key"], label=item["label"], value=value)
     return reading

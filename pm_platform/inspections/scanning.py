@@ -35,28 +35,16 @@ TRAVEL_MAX_SPEED_MPS = 8.0                   # faster than a bicycle between two
 TRAVEL_MIN_M = 100                           # closer than this, GPS noise is not travel
 TRAVEL_LOOKBACK = dt.timedelta(minutes=30)
 MAX_PHOTOS = 10
-# What blocks a high-risk record, and the message the inspector reads.
-REFUSING_FLAGS = {
-    "no_location": "your phone did not report its location; allow location access and try again at the facility",
-    "facility_unlocated": "this facility has no position on record, so presence cannot be checked; ask the manager to set it",
-    "too_far": "you are {distance} m from the facility (allowed {radius} m); go to the facility and scan again",
-    "slow_submit": "more than {minutes} minutes passed since the label was scanned; scan it again at the facility",
-}
 KIND_CATEGORY = {"extinguisher": "fire_safety", "hydrant": "fire_safety", "pump": "water", "elevator": "lift",
                  "gate": "parking", "camera": "security", "ev_charger": "ev_charging", "roof": "roof_leak",
                  "drain": "drain"}
 
 
 class PresenceNotProven(DomainError):
-    """A high-risk record refused; `field` names the failed check, `params` its figures
-    (so that a page can say it in the reader's language)."""
+    """A high-risk record refused; `field` names the failed check."""
 
     status = 422
     code = "presence_not_proven"
-
-    def __init__(self, message: str, field: str, params: dict):
-        super().__init__(message, field)
-        self.params = params
 
 
 @dataclass
@@ -132,11 +120,12 @@ def submit_record(session: Session, actor: User, token: str, data: Submission,
     checklist = checklists.checklist_for(session, facility.compound_id, facility.kind)
     item_keys = {item["key"] for item in checklist.items}
     if len(data.photos) > MAX_PHOTOS:
-        raise ValidationError(f"at most {MAX_PHOTOS} photos", "photos")
+        raise ValidationError("at most {limit} photos", "photos", limit=MAX_PHOTOS)
     photos = []
     for index, (key, content) in enumerate(data.photos):
         if key not in item_keys:
-            raise ValidationError(f"photo {index + 1}: {key!r} is not an item of this checklist", "photos")
+            raise ValidationError("photo {n}: {key!r} is not an item of this checklist", "photos",
+                                  n=index + 1, key=key)
         photos.append((key, process_photo(content, f"photos[{index}]")))
     graded = checklists.grade(checklist.items, data.answers, {key for key, _ in photos})
 
@@ -148,11 +137,7 @@ def submit_record(session: Session, actor: User, token: str, data: Submission,
     opened_at = clock.as_utc(scan.opened_at)
     flags, distance = _presence_flags(session, actor, facility, checklist, lat_e6, lng_e6, accuracy, opened_at, now)
     if checklist.is_high_risk:
-        refusing = [f for f in flags if f in REFUSING_FLAGS]
-        if refusing:
-            params = {"distance": distance, "radius": checklist.radius_m,
-                      "minutes": int(MAX_SUBMIT_DELAY.total_seconds() // 60)}
-            raise PresenceNotProven(REFUSING_FLAGS[refusing[0]].format(**params), refusing[0], params=params)
+        _refuse_unproven_presence(flags, distance, checklist.radius_m)
 
     round_item, timeliness = _claim_round_item(session, facility.id, opened_at, now)
     record = Record(compound_id=facility.compound_id, facility_id=facility.id, user_id=actor.id, scan_id=scan.id,
@@ -186,6 +171,23 @@ def _accuracy(value) -> int | None:
     if not 0 <= number < 1_000_000:
         raise ValidationError("accuracy_m must be a positive number of metres", "accuracy_m")
     return round(number)
+
+
+def _refuse_unproven_presence(flags: list[str], distance: int | None, radius_m: int) -> None:
+    """What blocks a high-risk record, and the message the inspector reads (the first failed check)."""
+    if "no_location" in flags:
+        raise PresenceNotProven("your phone did not report its location; allow location access and try again "
+                                "at the facility", "no_location")
+    if "facility_unlocated" in flags:
+        raise PresenceNotProven("this facility has no position on record, so presence cannot be checked; "
+                                "ask the manager to set it", "facility_unlocated")
+    if "too_far" in flags:
+        raise PresenceNotProven("you are {distance} m from the facility (allowed {radius} m); go to the facility "
+                                "and scan again", "too_far", distance=distance, radius=radius_m)
+    if "slow_submit" in flags:
+        raise PresenceNotProven("more than {minutes} minutes passed since the label was scanned; scan it again "
+                                "at the facility", "slow_submit",
+                                minutes=int(MAX_SUBMIT_DELAY.total_seconds() // 60))
 
 
 def _presence_flags(session: Session, actor: User, facility: Facility, checklist: EffectiveChecklist,
@@ -243,8 +245,8 @@ def _claim_round_item(session: Session, facility_id: int, opened_at: dt.datetime
         .where(RoundItem.facility_id == facility_id, RoundItem.status.in_(("due", "missed")),
                Round.opens_at <= opened_at, Round.submit_until >= opened_at, Round.submit_until < now).limit(1))
     if closed is not None:
-        raise Conflict(f"the round closed at {clock.format_local(closed.submit_until, '%H:%M')}; "
-                       "this record can no longer be accepted for it")
+        raise Conflict("the round closed at {time}; this record can no longer be accepted for it",
+                       time=clock.format_local(closed.submit_until, "%H:%M"))
     return None, "out_of_window"
 
 

@@ -27,7 +27,7 @@ def occurs_on(frequency: str, weekdays: str, month_day: int | None, day: dt.date
     if frequency == "monthly":
         last = calendar.monthrange(day.year, day.month)[1]
         return day.day == min(month_day or 1, last)
-    raise ValidationError(f"unknown frequency {frequency!r}", "frequency")
+    raise ValidationError("unknown frequency {frequency!r}", "frequency", frequency=frequency)
 
 
 def window(day: dt.date, start: dt.time, end: dt.time) -> tuple[dt.datetime, dt.datetime]:

@@ -47,9 +47,11 @@ def micro_degrees(value, low: float, high: float, field_name: str) -> int | None
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValidationError(f"{field_name} must be a number of degrees, not {value!r}", field_name) from None
+        raise ValidationError("{coordinate} must be a number of degrees, not {value!r}", field_name,
+                              coordinate=field_name, value=value) from None
     if math.isnan(number) or not low <= number <= high:
-        raise ValidationError(f"{field_name} must be between {low} and {high}", field_name)
+        raise ValidationError("{coordinate} must be between {low} and {high}", field_name,
+                              coordinate=field_name, low=low, high=high)
     return round(number * 1_000_000)
 
 
@@ -78,7 +80,7 @@ class FacilityInput:
 
 def _clean(data: FacilityInput) -> dict:
     if data.kind not in KINDS:
-        raise ValidationError(f"kind must be one of {', '.join(KINDS)}", "kind")
+        raise ValidationError("kind must be one of {choices}", "kind", choices=", ".join(KINDS))
     name = (data.name or "").strip()
     if not name or len(name) > 100:
         raise ValidationError("the name must be 1–100 characters", "name")
@@ -86,7 +88,7 @@ def _clean(data: FacilityInput) -> dict:
                               (data.location_text, 300, "location_text"),
                               (data.renovation_project, 200, "renovation_project"), (data.contractor, 200, "contractor")):
         if len((value or "").strip()) > limit:
-            raise ValidationError(f"{key} is longer than {limit} characters", key)
+            raise ValidationError("{column} is longer than {limit} characters", key, column=key, limit=limit)
     lat_e6 = micro_degrees(data.lat, -90, 90, "lat")
     lng_e6 = micro_degrees(data.lng, -180, 180, "lng")
     if (lat_e6 is None) != (lng_e6 is None):
@@ -103,7 +105,7 @@ def _building_id(session: Session, compound_id: int, name: str) -> int | None:
         return None
     building_id = session.scalar(select(Building.id).where(Building.compound_id == compound_id, Building.name == name))
     if building_id is None:
-        raise ValidationError(f"the compound has no building {name!r}", "building")
+        raise ValidationError("the compound has no building {building!r}", "building", building=name)
     return building_id
 
 
@@ -111,7 +113,7 @@ def create_facility(session: Session, actor: User, compound_id: int, data: Facil
     scope.get_compound(session, actor, compound_id, MANAGE_ROLES)
     values = _clean(data)
     if session.scalar(select(Facility.id).where(Facility.compound_id == compound_id, Facility.name == values["name"])):
-        raise Conflict(f"a facility named {values['name']!r} already exists in this compound", "name")
+        raise Conflict("a facility named {name!r} already exists in this compound", "name", name=values["name"])
     facility = Facility(compound_id=compound_id, building_id=_building_id(session, compound_id, data.building), **values)
     session.add(facility)
     session.flush()
@@ -126,7 +128,7 @@ def update_facility(session: Session, actor: User, facility_id: int, data: Facil
     clash = session.scalar(select(Facility.id).where(Facility.compound_id == facility.compound_id,
                                                      Facility.name == values["name"], Facility.id != facility.id))
     if clash:
-        raise Conflict(f"a facility named {values['name']!r} already exists in this compound", "name")
+        raise Conflict("a facility named {name!r} already exists in this compound", "name", name=values["name"])
     for key, value in values.items():
         setattr(facility, key, value)
     facility.building_id = _building_id(session, facility.compound_id, data.building)
@@ -154,11 +156,11 @@ def facility_photo(session: Session, facility_id: int) -> InspectionPhoto | None
 def get_facility(session: Session, user: User, facility_id: int, roles=VIEW_ROLES) -> Facility:
     facility = session.get(Facility, facility_id)
     if facility is None:
-        raise NotFound(f"facility {facility_id} not found")
+        raise NotFound("facility {facility_id} not found", facility_id=facility_id)
     try:
         scope.get_compound(session, user, facility.compound_id, roles)
     except NotFound:
-        raise NotFound(f"facility {facility_id} not found") from None
+        raise NotFound("facility {facility_id} not found", facility_id=facility_id) from None
     return facility
 
 
@@ -362,9 +364,9 @@ def create_plan(session: Session, actor: User, compound_id: int, data: PlanInput
     for user_id in set(data.member_ids):
         member = session.get(User, user_id)
         if member is None or not scope.roles_on(session, member, compound_id) & (INSPECT_ROLES | scope.OFFICE_ROLES):
-            raise ValidationError(f"user {user_id} does not work on this compound", "member_ids")
+            raise ValidationError("user {user_id} does not work on this compound", "member_ids", user_id=user_id)
     if session.scalar(select(Plan.id).where(Plan.compound_id == compound_id, Plan.name == name)):
-        raise Conflict(f"a plan named {name!r} already exists", "name")
+        raise Conflict("a plan named {name!r} already exists", "name", name=name)
     plan = Plan(compound_id=compound_id, name=name, frequency=data.frequency, weekdays=weekdays, month_day=month_day,
                 window_start=data.window_start, window_end=data.window_end, late_minutes=data.late_minutes,
                 starts_on=data.starts_on or clock.local_today())

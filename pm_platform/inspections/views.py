@@ -37,13 +37,6 @@ FLAG_TEXT = {
     "too_far": _l("too far from the facility"), "imprecise_location": _l("imprecise location"),
     "slow_submit": _l("submitted long after the scan"), "impossible_travel": _l("impossible travel"),
 }
-# The scan page says why a high-risk record was refused in the reader's language.
-REFUSAL_TEXT = {
-    "no_location": _l("Your phone did not report its location. Allow location access and try again at the facility."),
-    "facility_unlocated": _l("This facility has no position on record, so presence cannot be checked. Ask the manager to set it."),
-    "too_far": _l("You are %(distance)s m from the facility (allowed %(radius)s m). Go to the facility and scan again."),
-    "slow_submit": _l("More than %(minutes)s minutes passed since the label was scanned. Scan it again at the facility."),
-}
 TIMELINESS_TEXT = {"on_time": _l("on time"), "late": _l("late"), "out_of_window": _l("outside any round")}
 ITEM_STATUS_TEXT = {"due": _l("not yet"), "on_time": _l("done on time"), "late": _l("done late"),
                     "missed": _l("missed")}
@@ -114,12 +107,9 @@ def scan(token: str):
             record, _created = scanning.submit_record(db.session, user, token, submission)
         except DomainError as error:
             db.session.rollback()
-            message = error.message
-            if isinstance(error, scanning.PresenceNotProven):
-                message = _(str(REFUSAL_TEXT[error.field]), **error.params)
             view = scanning.open_label(db.session, user, token)  # a fresh scan for the retry
             db.session.commit()
-            return render_template("inspections/scan.html", view=view, form=form, error=message,
+            return render_template("inspections/scan.html", view=view, form=form, error=error.localized,
                                    error_field=error.field), error.status
         payload = scanning.record_payload(db.session, record)
         db.session.commit()
@@ -144,7 +134,7 @@ def report(token: str):
             return render_template("inspections/report_done.html", facility=facility, order=order)
         except ValidationError as error:
             db.session.rollback()
-            form.description.errors.append(error.message)
+            form.description.errors.append(error.localized)
     return render_template("inspections/report.html", facility=facility, form=form)
 
 
@@ -174,10 +164,10 @@ def facilities(compound_id: int):
             return redirect(url_for("inspections.facilities", compound_id=compound_id))
         except ValidationError as error:
             db.session.rollback()
-            getattr(form, error.field, form.name).errors.append(error.message)
+            getattr(form, error.field, form.name).errors.append(error.localized)
         except DomainError as error:
             db.session.rollback()
-            form.name.errors.append(error.message)
+            form.name.errors.append(error.localized)
     items = service.list_facilities(db.session, current_user, compound_id)
     return render_template("inspections/facilities.html", compound=compound, facilities=items, form=form,
                            can_manage=can_manage, upload=UploadForm(), today=clock.local_today())
@@ -197,10 +187,10 @@ def import_facilities(compound_id: int):
         except RowErrors as error:
             db.session.rollback()
             row_errors = error.rows
-            upload.file.errors.append(error.message)
+            upload.file.errors.append(error.localized)
         except ValidationError as error:
             db.session.rollback()
-            upload.file.errors.append(error.message)
+            upload.file.errors.append(error.localized)
     return render_template("inspections/import.html", compound=compound, upload=upload, result=result,
                            row_errors=row_errors)
 
@@ -247,10 +237,10 @@ def edit_facility(facility_id: int):
             return redirect(url_for("inspections.facility", facility_id=facility_id))
         except ValidationError as error:
             db.session.rollback()
-            getattr(form, error.field or "name", form.name).errors.append(error.message)
+            getattr(form, error.field or "name", form.name).errors.append(error.localized)
         except DomainError as error:
             db.session.rollback()
-            form.name.errors.append(error.message)
+            form.name.errors.append(error.localized)
     return render_template("inspections/facility_edit.html", facility=item, form=form)
 
 
@@ -270,7 +260,7 @@ def _facility_form_data(item: Facility) -> SimpleNamespace:
 def replace_label(facility_id: int):
     form = ReplaceLabelForm()
     if not form.validate_on_submit():
-        raise ValidationError(_("Say why the label is replaced."), "reason")
+        raise ValidationError("Say why the label is replaced.", "reason")
     service.replace_label(db.session, current_user, facility_id, form.reason.data)
     db.session.commit()
     flash(_("The old label no longer works. Print and attach the new one."))
@@ -319,7 +309,7 @@ def plans(compound_id: int):
         except ValidationError as error:
             db.session.rollback()
             getattr(form, {"facility_ids": "facilities", "member_ids": "members"}.get(error.field, error.field or "name"),
-                    form.name).errors.append(error.message)
+                    form.name).errors.append(error.localized)
     return render_template("inspections/plans.html", compound=compound, form=form, can_manage=can_manage,
                            plans=service.list_plans(db.session, current_user, compound_id))
 
@@ -363,7 +353,7 @@ def checklist_edit(kind: str):
             return redirect(url_for("inspections.checklists_index"))
         except ValidationError as exc:
             db.session.rollback()
-            error = exc.message
+            error = exc.localized
     return render_template("inspections/checklist_edit.html", kind=kind, label=checklists.KIND_LABELS[kind],
                            form=form, rows=rows, error=error, item_types=checklists.ITEM_TYPES,
                            severities=checklists.SEVERITIES)
@@ -383,7 +373,7 @@ def _day_arg() -> dt.date:
     try:
         return dt.date.fromisoformat(request.args.get("date", "")) if request.args.get("date") else clock.local_today()
     except ValueError:
-        raise ValidationError(_("The date must look like 2026-11-23."), "date") from None
+        raise ValidationError("The date must look like 2026-11-23.", "date") from None
 
 
 @bp.get("/inspections/board")

@@ -71,7 +71,7 @@ def create_site(session: Session, actor: User, contract_id: int, name: str) -> L
 def get_site(session: Session, actor: User, site_id: int) -> LockerSite:
     site = session.get(LockerSite, site_id)
     if site is None:
-        raise NotFound(f"locker site {site_id} not found")
+        raise NotFound("locker site {site} not found", site=site_id)
     scope.get_compound(session, actor, site.compound_id, roles=VIEWER_ROLES)
     return site
 
@@ -88,7 +88,7 @@ def list_sites(session: Session, actor: User, compound_id: int | None = None) ->
 def get_contract(session: Session, actor: User, contract_id: int, roles=VIEWER_ROLES) -> LockerContract:
     contract = session.get(LockerContract, contract_id)
     if contract is None:
-        raise NotFound(f"contract {contract_id} not found")
+        raise NotFound("contract {contract} not found", contract=contract_id)
     scope.get_compound(session, actor, contract.compound_id, roles=roles)
     return contract
 
@@ -122,14 +122,14 @@ def record_locker_event(session: Session, device: DeviceCaller, *, event_id: str
         return LockerAnswer(previous, session.get(Parcel, previous.parcel_id), True)
     site = session.get(LockerSite, site_id)
     if site is None:
-        raise NotFound(f"locker site {site_id} not found", "site_id")
+        raise NotFound("locker site {site} not found", "site_id", site=site_id)
     if device.kind != "locker" or site.compound_id != device.compound_id:
         raise PermissionDenied("this device may not post events for this site", "site_id")
     if kind not in EVENT_KINDS:
-        raise ValidationError(f"kind must be one of {', '.join(EVENT_KINDS)}", "kind")
+        raise ValidationError("kind must be one of {choices}", "kind", choices=", ".join(EVENT_KINDS))
     at = clock.as_utc(at)
     if at > (now or clock.now_utc()) + CLOCK_SKEW:
-        raise ValidationError(f"at {at.isoformat()} is in the future", "at", code="future_time")
+        raise ValidationError("at {at} is in the future", "at", code="future_time", at=at.isoformat())
     parcel_code = str(parcel_id or "").strip()
     if not parcel_code or len(parcel_code) > 100:
         raise ValidationError("parcel_id must be 1–100 characters", "parcel_id")
@@ -204,10 +204,10 @@ def settle_month(session: Session, contract_id: int, period: str) -> LockerSettl
     per external reference. None when the contract did not run that month."""
     start, end = clock.period_bounds(clock.parse_period(period))
     if end > clock.local_today():
-        raise ValidationError(f"{period} has not ended yet", "period")
+        raise ValidationError("{period} has not ended yet", "period", period=period)
     contract = session.get(LockerContract, contract_id)
     if contract is None:
-        raise NotFound(f"contract {contract_id} not found")
+        raise NotFound("contract {contract} not found", contract=contract_id)
     existing = session.scalar(select(LockerSettlement).where(LockerSettlement.contract_id == contract.id,
                                                              LockerSettlement.period == period))
     if existing is not None or not _in_force(contract, start, end):
@@ -244,6 +244,6 @@ def list_settlements(session: Session, actor: User, compound_id: int) -> list[Lo
 def get_settlement(session: Session, actor: User, settlement_id: int) -> LockerSettlement:
     settlement = session.get(LockerSettlement, settlement_id)
     if settlement is None:
-        raise NotFound(f"settlement {settlement_id} not found")
+        raise NotFound("settlement {settlement} not found", settlement=settlement_id)
     scope.get_compound(session, actor, settlement.contract.compound_id, roles=VIEWER_ROLES)
     return settlement

@@ -162,7 +162,7 @@ def record_gate_event(session: Session, device: DeviceCaller, *, event_id: str, 
     connection = session.connection()
     context = _context(connection, device.id, event_id, lot_id, event.plate)
     if context is None:
-        raise NotFound(f"parking lot {lot_id} not found", "lot_id")
+        raise NotFound("parking lot {lot} not found", "lot_id", lot=lot_id)
     if context.previous_id is not None:
         return _answer_again(session, context.previous_id)
     if device.kind != "gate" or context.lot.compound_id != device.compound_id:

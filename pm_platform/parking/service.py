@@ -48,7 +48,7 @@ def normalise_plate(raw: str) -> str:
     """京a·12345 → 京A12345; ValidationError when it is not a mainland plate."""
     plate = _SEPARATORS.sub("", str(raw or "")).upper()
     if not _PLATE.match(plate):
-        raise ValidationError(f"{raw!r} is not a mainland licence plate", "plate", code="bad_plate")
+        raise ValidationError("{plate!r} is not a mainland licence plate", "plate", code="bad_plate", plate=raw)
     return plate
 
 
@@ -63,7 +63,7 @@ def create_lot(session: Session, actor: User, compound_id: int, name: str, capac
         raise ValidationError("capacity must be a non-negative integer", "capacity")
     parsed = tariffs.tariff_from_dict(tariff)
     if session.scalar(select(ParkingLot.id).where(ParkingLot.compound_id == compound_id, ParkingLot.name == name)):
-        raise Conflict(f"a lot named {name!r} exists in this compound", "name")
+        raise Conflict("a lot named {name!r} exists in this compound", "name", name=name)
     lot = ParkingLot(compound_id=compound_id, name=name, capacity=capacity)
     session.add(lot)
     session.flush()
@@ -79,7 +79,7 @@ def create_lot(session: Session, actor: User, compound_id: int, name: str, capac
 def get_lot(session: Session, actor: User, lot_id: int, roles=VIEWER_ROLES) -> ParkingLot:
     lot = session.get(ParkingLot, lot_id)
     if lot is None:
-        raise NotFound(f"parking lot {lot_id} not found")
+        raise NotFound("parking lot {lot} not found", lot=lot_id)
     scope.get_compound(session, actor, lot.compound_id, roles=roles)
     return lot
 
@@ -94,7 +94,7 @@ def set_tariff(session: Session, actor: User, lot_id: int, car_type: str, tariff
     """A new tariff applies to stays that begin at or after `effective_from` (default: now)."""
     lot = get_lot(session, actor, lot_id, roles=MANAGER_ROLES)
     if car_type not in CAR_TYPES:
-        raise ValidationError(f"car_type must be one of {', '.join(CAR_TYPES)}", "car_type")
+        raise ValidationError("car_type must be one of {choices}", "car_type", choices=", ".join(CAR_TYPES))
     parsed = tariffs.tariff_from_dict(tariff)
     now = clock.now_utc()
     effective_from = clock.as_utc(effective_from or now)
@@ -126,7 +126,7 @@ def tariff_for(session: Session, lot_id: int, car_type: str, at: dt.datetime) ->
     params = session.execute(_TARIFF_IN_FORCE, {"lot_id": lot_id, "car_type": car_type,
                                                 "at": clock.as_utc(at)}).scalar()
     if params is None:
-        raise NotFound(f"lot {lot_id} has no tariff")
+        raise NotFound("lot {lot} has no tariff", lot=lot_id)
     return _parsed_tariff(params)
 
 
@@ -141,14 +141,14 @@ def _parsed_tariff(params: str) -> tariffs.Tariff:
 def add_space(session: Session, actor: User, lot_id: int, code: str, kind: str, unit_id: int | None = None) -> ParkingSpace:
     lot = get_lot(session, actor, lot_id, roles=MANAGER_ROLES)
     if kind not in SPACE_KINDS:
-        raise ValidationError(f"kind must be one of {', '.join(SPACE_KINDS)}", "kind")
+        raise ValidationError("kind must be one of {choices}", "kind", choices=", ".join(SPACE_KINDS))
     if unit_id is not None and _unit_compound(session, unit_id) != lot.compound_id:
         raise ValidationError("the unit is not in this lot's compound", "unit_id")
     code = (code or "").strip()
     if not code or len(code) > 30:
         raise ValidationError("code must be 1–30 characters", "code")
     if session.scalar(select(ParkingSpace.id).where(ParkingSpace.lot_id == lot.id, ParkingSpace.code == code)):
-        raise Conflict(f"space {code} exists in this lot", "code")
+        raise Conflict("space {space} exists in this lot", "code", space=code)
     space = ParkingSpace(lot_id=lot.id, code=code, kind=kind, unit_id=unit_id)
     session.add(space)
     session.flush()
@@ -167,11 +167,11 @@ def register_vehicle(session: Session, actor: User, compound_id: int, plate: str
     scope.get_compound(session, actor, compound_id, roles=MANAGER_ROLES)
     plate = normalise_plate(plate)
     if car_type not in CAR_TYPES:
-        raise ValidationError(f"car_type must be one of {', '.join(CAR_TYPES)}", "car_type")
+        raise ValidationError("car_type must be one of {choices}", "car_type", choices=", ".join(CAR_TYPES))
     if unit_id is not None and _unit_compound(session, unit_id) != compound_id:
         raise ValidationError("the unit is not in this compound", "unit_id")
     if session.scalar(select(Vehicle.id).where(Vehicle.compound_id == compound_id, Vehicle.plate == plate)):
-        raise Conflict(f"{plate} is already registered here", "plate")
+        raise Conflict("{plate} is already registered here", "plate", plate=plate)
     vehicle = Vehicle(compound_id=compound_id, plate=plate, car_type=car_type, unit_id=unit_id)
     session.add(vehicle)
     session.flush()
@@ -184,7 +184,7 @@ def register_vehicle(session: Session, actor: User, compound_id: int, plate: str
 def get_vehicle(session: Session, actor: User, vehicle_id: int, roles=STAFF_ROLES) -> Vehicle:
     vehicle = session.get(Vehicle, vehicle_id)
     if vehicle is None:
-        raise NotFound(f"vehicle {vehicle_id} not found", "vehicle_id")
+        raise NotFound("vehicle {vehicle} not found", "vehicle_id", vehicle=vehicle_id)
     scope.get_compound(session, actor, vehicle.compound_id, roles=roles)
     return vehicle
 
@@ -200,7 +200,7 @@ def sell_pass(session: Session, actor: User, vehicle_id: int, lot_id: int, valid
     if price_fen < 0:
         raise ValidationError("price must not be negative", "price_fen")
     if channel not in PASS_CHANNELS:
-        raise ValidationError(f"channel must be one of {', '.join(PASS_CHANNELS)}", "channel")
+        raise ValidationError("channel must be one of {choices}", "channel", choices=", ".join(PASS_CHANNELS))
     return _new_pass(session, actor, vehicle, lot, valid_from, valid_to, price_fen, channel)
 
 
@@ -219,7 +219,7 @@ def set_plate_list(session: Session, actor: User, compound_id: int, plate: str, 
     scope.get_compound(session, actor, compound_id, roles=MANAGER_ROLES)
     plate = normalise_plate(plate)
     if kind not in LIST_KINDS:
-        raise ValidationError(f"kind must be one of {', '.join(LIST_KINDS)}", "kind")
+        raise ValidationError("kind must be one of {choices}", "kind", choices=", ".join(LIST_KINDS))
     entry = session.scalar(select(PlateListEntry).where(PlateListEntry.compound_id == compound_id,
                                                         PlateListEntry.plate == plate))
     if entry is None:
@@ -334,7 +334,7 @@ def settle_stay(session: Session, stay_id: int, amount_fen: int, paid_at: dt.dat
     read opens the gate."""
     stay = session.get(ParkingSession, stay_id)
     if stay is None:
-        raise NotFound(f"parking stay {stay_id} not found")
+        raise NotFound("parking stay {stay} not found", stay=stay_id)
     stay.paid_fen += amount_fen
     stay.paid_at = clock.as_utc(paid_at or clock.now_utc())
     if stay.paid_fen >= stay.fee_fen and stay.status == "awaiting_payment":
@@ -377,7 +377,7 @@ def open_anomalies(session: Session, lot: ParkingLot, limit: int = 100) -> list[
 def resolve_anomaly(session: Session, actor: User, anomaly_id: int, note: str = "") -> ParkingAnomaly:
     anomaly = session.get(ParkingAnomaly, anomaly_id)
     if anomaly is None:
-        raise NotFound(f"anomaly {anomaly_id} not found")
+        raise NotFound("anomaly {anomaly} not found", anomaly=anomaly_id)
     get_lot(session, actor, anomaly.lot_id, roles=STAFF_ROLES)
     if anomaly.resolved_at is None:
         anomaly.resolved_at = clock.now_utc()
@@ -497,10 +497,10 @@ def buy_pass_online(session: Session, actor: User, vehicle_id: int, lot_id: int)
     makes the pass (see _on_pass_paid)."""
     vehicle = session.scalar(select(Vehicle).where(Vehicle.id == vehicle_id, Vehicle.unit_id.in_(_owned_units(actor))))
     if vehicle is None:
-        raise NotFound(f"vehicle {vehicle_id} not found", "vehicle_id")
+        raise NotFound("vehicle {vehicle} not found", "vehicle_id", vehicle=vehicle_id)
     lot = session.get(ParkingLot, lot_id)
     if lot is None or lot.compound_id != vehicle.compound_id:
-        raise NotFound(f"parking lot {lot_id} not found", "lot_id")
+        raise NotFound("parking lot {lot} not found", "lot_id", lot=lot_id)
     if lot.monthly_pass_price_fen is None:
         raise ValidationError("this lot does not sell passes online", "lot_id")
     purchase = ParkingPassPurchase(vehicle_id=vehicle.id, lot_id=lot.id, price_fen=lot.monthly_pass_price_fen,

@@ -136,7 +136,7 @@ def _clock_time(value, field: str) -> dt.time:
         hours, minutes = str(value).split(":")
         return dt.time(int(hours), int(minutes))
     except (ValueError, TypeError):
-        raise ValidationError(f"{field} must be a time like 07:00", field) from None
+        raise ValidationError("{name} must be a time like 07:00", field, name=field) from None
 
 
 def tariff_from_dict(data: dict) -> Tariff:
@@ -145,13 +145,14 @@ def tariff_from_dict(data: dict) -> Tariff:
         raise ValidationError("tariff must be an object", "tariff")
     template = data.get("template")
     if template not in TEMPLATES:
-        raise ValidationError(f"tariff.template must be one of {', '.join(TEMPLATES)}", "tariff.template")
+        raise ValidationError("tariff.template must be one of {choices}", "tariff.template", choices=", ".join(TEMPLATES))
     values = {}
     for name in _FIELDS[template]:
         value = data.get(name, 0 if name == "free_minutes" else None)
         if not isinstance(value, int) or isinstance(value, bool) or value < (1 if name in _POSITIVE else 0):
-            low = "a positive" if name in _POSITIVE else "a non-negative"
-            raise ValidationError(f"tariff.{name} must be {low} integer", f"tariff.{name}")
+            if name in _POSITIVE:
+                raise ValidationError("tariff.{name} must be a positive integer", f"tariff.{name}", name=name)
+            raise ValidationError("tariff.{name} must be a non-negative integer", f"tariff.{name}", name=name)
         values[name] = value
     if template == "standard":
         return Standard(**values)

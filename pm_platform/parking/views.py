@@ -45,7 +45,7 @@ def labels():
 
 def _submit(form, action, done: str) -> bool:
     """Save the form through `action()`; a refused input goes onto its field, in our words."""
-    saved = submit_form(form, action, lambda exc: str(MESSAGES.get((exc.code, exc.field), exc.message)))
+    saved = submit_form(form, action, lambda exc: str(MESSAGES.get((exc.code, exc.field), exc.localized)))
     if saved:
         flash(done)
     return saved

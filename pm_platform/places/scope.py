@@ -95,7 +95,7 @@ def get_compound(session: Session, user: User, compound_id: int, roles=ALL_ROLES
     held = roles_on(session, user, compound_id)
     compound = session.get(Compound, compound_id) if held else None
     if compound is None:
-        raise NotFound(f"compound {compound_id} not found")
+        raise NotFound("compound {compound} not found", compound=compound_id)
     if not held & set(roles):
         raise PermissionDenied("your role does not allow this here")
     return compound

@@ -49,7 +49,7 @@ def mask_phone(phone: str) -> str:
 
 def create_area(session: Session, actor: User, kind: str, name: str, parent_id: int | None) -> AdminArea:
     if kind not in AREA_KINDS:
-        raise ValidationError(f"kind must be one of {', '.join(AREA_KINDS)}", "kind")
+        raise ValidationError("kind must be one of {choices}", "kind", choices=", ".join(AREA_KINDS))
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise ValidationError("name must be 1–200 characters", "name")
@@ -62,11 +62,12 @@ def create_area(session: Session, actor: User, kind: str, name: str, parent_id: 
     else:
         parent = session.get(AdminArea, parent_id) if parent_id is not None else None
         if parent is None or not scope.covers_area(session, actor, parent, roles={"admin", "bureau", "street"}):
-            raise NotFound(f"parent {parent_id} not found", "parent_id")
+            raise NotFound("parent {parent} not found", "parent_id", parent=parent_id)
         if parent.kind != PARENT_KIND[kind]:
-            raise ValidationError(f"a {kind}'s parent must be a {PARENT_KIND[kind]}", "parent_id")
+            raise ValidationError("a {kind}'s parent must be a {parent_kind}", "parent_id", kind=kind,
+                                  parent_kind=PARENT_KIND[kind])
     if session.scalar(select(AdminArea.id).where(AdminArea.parent_id == parent_id, AdminArea.name == name)):
-        raise Conflict(f"{name!r} already exists here", "name")
+        raise Conflict("{name!r} already exists here", "name", name=name)
     area = AdminArea(kind=kind, name=name, parent_id=parent_id)
     session.add(area)
     session.flush()
@@ -76,14 +77,14 @@ def create_area(session: Session, actor: User, kind: str, name: str, parent_id: 
 def create_compound(session: Session, actor: User, name: str, community_id: int, address: str = "") -> Compound:
     community = session.get(AdminArea, community_id)
     if community is None or not scope.covers_area(session, actor, community):
-        raise NotFound(f"community office {community_id} not found", "community_id")
+        raise NotFound("community office {community} not found", "community_id", community=community_id)
     if community.kind != "community":
         raise ValidationError("community_id must name a community office (社区)", "community_id")
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise ValidationError("name must be 1–200 characters", "name")
     if session.scalar(select(Compound.id).where(Compound.community_id == community_id, Compound.name == name)):
-        raise Conflict(f"compound {name!r} already exists in this community", "name")
+        raise Conflict("compound {name!r} already exists in this community", "name", name=name)
     street = community.parent
     compound = Compound(name=name, address=(address or "").strip()[:300], community_id=community.id,
                         street_id=street.id, district_id=street.parent_id)
@@ -120,7 +121,7 @@ def compound_unit_counts(session: Session, compound_ids: list[int]) -> dict[int,
 def create_firm(session: Session, actor: User, name: str, credit_code: str = "") -> PropertyFirm:
     scope.require_any_role(session, actor, {"admin", "bureau"})
     if session.scalar(select(PropertyFirm.id).where(PropertyFirm.name == name)):
-        raise Conflict(f"firm {name!r} already exists", "name")
+        raise Conflict("firm {name!r} already exists", "name", name=name)
     firm = PropertyFirm(name=name, credit_code=credit_code)
     session.add(firm)
     session.flush()
@@ -131,7 +132,7 @@ def create_contract(session: Session, actor: User, firm_id: int, compound_id: in
                     starts_on: dt.date, ends_on: dt.date | None = None) -> ServiceContract:
     scope.get_compound(session, actor, compound_id, roles=scope.OFFICE_ROLES)
     if session.get(PropertyFirm, firm_id) is None:
-        raise NotFound(f"firm {firm_id} not found", "firm_id")
+        raise NotFound("firm {firm} not found", "firm_id", firm=firm_id)
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError("the contract ends before it starts", "ends_on")
     overlapping = select(ServiceContract.id).where(
@@ -165,7 +166,7 @@ def parse_scope(text: str | None) -> tuple[str | None, int | None]:
         return None, None
     kind, _, raw_id = text.partition(":")
     if kind not in SCOPE_KINDS or not raw_id.isdigit():
-        raise ValidationError(f"scope must be KIND:ID with KIND one of {', '.join(SCOPE_KINDS)}", "scope")
+        raise ValidationError("scope must be KIND:ID with KIND one of {choices}", "scope", choices=", ".join(SCOPE_KINDS))
     return kind, int(raw_id)
 
 
@@ -180,11 +181,11 @@ def _scope_target_exists(session: Session, kind: str, target_id: int) -> bool:
 
 def grant_role(session: Session, user: User, role: str, scope_kind: str | None, scope_id: int | None) -> RoleGrant:
     if role not in ROLES:
-        raise ValidationError(f"role must be one of {', '.join(ROLES)}", "role")
+        raise ValidationError("role must be one of {choices}", "role", choices=", ".join(ROLES))
     if (role == "admin") != (scope_kind is None):
         raise ValidationError("the admin role takes no scope; every other role needs one", "scope")
     if scope_kind is not None and not _scope_target_exists(session, scope_kind, scope_id):
-        raise NotFound(f"{scope_kind} {scope_id} not found", "scope")
+        raise NotFound("{kind} {area} not found", "scope", kind=scope_kind, area=scope_id)
     grant = RoleGrant(user_id=user.id, role=role, scope_kind=scope_kind, scope_id=scope_id)
     session.add(grant)
     session.flush()
@@ -211,11 +212,11 @@ def create_device(session: Session, actor: User | None, kind: str, compound_id: 
     """Register a gate or locker cabinet; returns the device and its key (shown once).
     No actor means the command line, which may act on any compound."""
     if kind not in DEVICE_KINDS:
-        raise ValidationError(f"kind must be one of {', '.join(DEVICE_KINDS)}", "kind")
+        raise ValidationError("kind must be one of {choices}", "kind", choices=", ".join(DEVICE_KINDS))
     if actor is not None:
         scope.get_compound(session, actor, compound_id, roles=DEVICE_MANAGER_ROLES)
     elif session.get(Compound, compound_id) is None:
-        raise NotFound(f"compound {compound_id} not found", "scope")
+        raise NotFound("compound {compound} not found", "scope", compound=compound_id)
     name = (name or "").strip()
     if len(name) > 100:
         raise ValidationError("name must be at most 100 characters", "name")
@@ -232,7 +233,7 @@ def create_device(session: Session, actor: User | None, kind: str, compound_id: 
 def get_device(session: Session, actor: User, device_id: int, roles=DEVICE_VIEWER_ROLES) -> Device:
     device = session.get(Device, device_id)
     if device is None:
-        raise NotFound(f"device {device_id} not found")
+        raise NotFound("device {device} not found", device=device_id)
     scope.get_compound(session, actor, device.compound_id, roles=roles)
     return device
 
@@ -249,7 +250,7 @@ def revoke_device(session: Session, actor: User | None, device_id: int) -> Devic
     if actor is not None:
         device = get_device(session, actor, device_id, roles=DEVICE_MANAGER_ROLES)
     elif (device := session.get(Device, device_id)) is None:
-        raise NotFound(f"device {device_id} not found", "device_id")
+        raise NotFound("device {device} not found", "device_id", device=device_id)
     if device.revoked_at is None:
         device.revoked_at = clock.now_utc()
         session.flush()
@@ -280,5 +281,5 @@ def get_unit(session: Session, user: User, unit_id: int) -> Unit:
     unit = session.get(Unit, unit_id)
     if unit is None or not session.scalar(
             scope.visible_units(session, user, unit.compound_id).where(Unit.id == unit_id).with_only_columns(Unit.id)):
-        raise NotFound(f"unit {unit_id} not found")
+        raise NotFound("unit {unit} not found", unit=unit_id)
     return unit

@@ -55,10 +55,10 @@ def import_roster(compound_id: int):
         except RowErrors as exc:
             db.session.rollback()
             row_errors = exc.rows
-            form.file.errors.append(exc.message)
+            form.file.errors.append(exc.localized)
         except ValidationError as exc:
             db.session.rollback()
-            form.file.errors.append(exc.message)
+            form.file.errors.append(exc.localized)
     return render_template("places/roster.html", compound=item, form=form, result=result, row_errors=row_errors)
 
 

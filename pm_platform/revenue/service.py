@@ -32,7 +32,7 @@ def quarter_of(day: dt.date) -> str:
 
 def parse_quarter(text: str) -> str:
     if not isinstance(text, str) or not _QUARTER.match(text):
-        raise ValidationError(f"quarter must look like 2026-Q3, not {text!r}", "quarter")
+        raise ValidationError("quarter must look like 2026-Q3, not {text!r}", "quarter", text=text)
     return text
 
 
@@ -58,7 +58,7 @@ def _keeper_check(session: Session, actor: User | None, compound_id: int) -> Non
     if actor is not None:
         scope.get_compound(session, actor, compound_id, roles=KEEPER_ROLES)
     elif session.get(Compound, compound_id) is None:
-        raise NotFound(f"compound {compound_id} not found")
+        raise NotFound("compound {compound} not found", compound=compound_id)
 
 
 def _check_date(session: Session, compound_id: int, occurred_on: dt.date) -> None:
@@ -70,22 +70,23 @@ def _check_date(session: Session, compound_id: int, occurred_on: dt.date) -> Non
         Disclosure.compound_id == compound_id, Disclosure.quarter == quarter_of(occurred_on),
         Disclosure.published_at.is_not(None)))
     if published:
-        raise Conflict(f"{quarter_of(occurred_on)} has been disclosed to owners; date the entry in an open quarter",
-                       "occurred_on")
+        raise Conflict("{quarter} has been disclosed to owners; date the entry in an open quarter", "occurred_on",
+                       quarter=quarter_of(occurred_on))
 
 
 def _amount(value, field: str, minimum: int = 0) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValidationError(f"{field} must be a whole number of fen, at least {minimum}", field)
+        raise ValidationError("{name} must be a whole number of fen, at least {minimum}", field, name=field,
+                              minimum=minimum)
     return value
 
 
 def _text(value: str, field: str, limit: int, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise ValidationError(f"{field} is required", field)
+        raise ValidationError("{name} is required", field, name=field)
     if len(value) > limit:
-        raise ValidationError(f"{field} must be at most {limit} characters", field)
+        raise ValidationError("{name} must be at most {limit} characters", field, name=field, limit=limit)
     return value
 
 
@@ -103,7 +104,7 @@ def post_revenue_entry(session: Session, actor: User | None, *, compound_id: int
         if existing is not None:
             return existing
     if source not in SOURCES:
-        raise ValidationError(f"source must be one of {', '.join(SOURCES)}", "source")
+        raise ValidationError("source must be one of {choices}", "source", choices=", ".join(SOURCES))
     gross_fen, cost_fen = _amount(gross_fen, "gross_fen"), _amount(cost_fen, "cost_fen")
     if cost_fen > gross_fen:
         raise ValidationError("the cost must not exceed the gross income", "cost_fen")
@@ -149,7 +150,7 @@ def reverse_entry(session: Session, actor: User, entry_id: int, reason: str) -> 
     """Undo an entry by a new one with the opposite amounts, dated today."""
     original = session.get(FundEntry, entry_id)
     if original is None:
-        raise NotFound(f"ledger entry {entry_id} not found")
+        raise NotFound("ledger entry {entry} not found", entry=entry_id)
     _keeper_check(session, actor, original.compound_id)
     if original.kind == "reversal":
         raise ValidationError("a reversal cannot itself be reversed; post a new entry", "entry_id")
@@ -239,7 +240,7 @@ def prepare_disclosure(session: Session, compound_id: int, quarter: str) -> Disc
     """Draft (or refresh the draft of) a quarter's disclosure; a published one is left as it is."""
     start, end = quarter_bounds(quarter)
     if end > clock.local_today():
-        raise ValidationError(f"{quarter} has not ended yet", "quarter")
+        raise ValidationError("{quarter} has not ended yet", "quarter", quarter=quarter)
     disclosure = session.scalar(select(Disclosure).where(Disclosure.compound_id == compound_id,
                                                          Disclosure.quarter == quarter))
     if disclosure is None:
@@ -268,7 +269,7 @@ def _disclosure(session: Session, compound_id: int, quarter: str) -> Disclosure:
     disclosure = session.scalar(select(Disclosure).where(Disclosure.compound_id == compound_id,
                                                          Disclosure.quarter == parse_quarter(quarter)))
     if disclosure is None:
-        raise NotFound(f"no disclosure for {quarter}")
+        raise NotFound("no disclosure for {quarter}", quarter=quarter)
     return disclosure
 
 
@@ -302,7 +303,7 @@ def get_disclosure(session: Session, actor: User, compound_id: int, quarter: str
     scope.get_compound(session, actor, compound_id)
     disclosure = _disclosure(session, compound_id, quarter)
     if disclosure.published_at is None and not scope.roles_on(session, actor, compound_id) & STAFF_VIEW_ROLES:
-        raise NotFound(f"no disclosure for {quarter}")
+        raise NotFound("no disclosure for {quarter}", quarter=quarter)
     return disclosure
 
 

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from pm_platform.core import clock, money
 from pm_platform.core.errors import ValidationError
-from pm_platform.core.forms import ActionForm
+from pm_platform.core.forms import ActionForm, attach_error
 from pm_platform.core.pdf import render_pdf
 from pm_platform.extensions import db
 from pm_platform.places import scope, service as places
@@ -20,11 +20,6 @@ from pm_platform.revenue.forms import SOURCE_LABELS, ExpenditureForm, ReverseFor
 bp = Blueprint("revenue", __name__)
 NAV = [("revenue.funds", _l("Common fund"), scope.ALL_ROLES),
        ("revenue.disclosure_status", _l("Disclosure status"), scope.OFFICE_ROLES)]
-
-
-def _form_error(form, exc: ValidationError) -> None:
-    field = getattr(form, (exc.field or "").replace("_fen", ""), None) or getattr(form, exc.field or "", None)
-    (field.errors if field is not None else form.form_errors).append(exc.message)
 
 
 @bp.get("/fund")
@@ -64,7 +59,7 @@ def new_revenue(compound_id: int):
             return redirect(url_for("revenue.ledger", compound_id=compound_id))
         except ValidationError as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            attach_error(form, exc)
     return render_template("revenue/entry_form.html", compound=compound, form=form, title=_("Enter income"))
 
 
@@ -86,7 +81,7 @@ def new_expenditure(compound_id: int):
             return redirect(url_for("revenue.ledger", compound_id=compound_id))
         except ValidationError as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            attach_error(form, exc)
     return render_template("revenue/entry_form.html", compound=compound, form=form, title=_("Enter expenditure"),
                            multipart=True)
 
@@ -96,7 +91,7 @@ def new_expenditure(compound_id: int):
 def reverse(entry_id: int):
     form = ReverseForm()
     if not form.validate_on_submit():
-        raise ValidationError(_("Give a reason for the reversal."), "reason")
+        raise ValidationError("Give a reason for the reversal.", "reason")
     entry = service.reverse_entry(db.session, current_user, entry_id, form.reason.data)
     db.session.commit()
     flash(_("Entry reversed."))

@@ -44,7 +44,7 @@ def _photos(key: str, photos: list[dict]) -> list[tuple[str, bytes]]:
     try:
         return [(p["content_type"], base64.b64decode(p["data_base64"], validate=True)) for p in photos]
     except (binascii.Error, ValueError):
-        raise ValidationError(f"{key}: a photo is not valid base64", key) from None
+        raise ValidationError("{item}: a photo is not valid base64", key, item=key) from None
 
 
 @blp.post("/compounds/<int:compound_id>/spot-checks")

@@ -1,4 +1,4 @@
-"""The scoring arithmetic, pure: no database, no Flask. Points are exact fractions while
+"""The scoring arithmetic, pure: no database, no Flask app. Points are exact fractions while
 computed and are rounded half-up to hundredths (0.01 point) once per indicator, once for the
 scaled total and once for a firm's area-weighted score; money is integer fen.
 """
@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+
+from pm_platform.core.errors import ValidationError
 
 GRADES = ((9000, "A"), (8000, "B"), (6000, "C"))  # hundredths of a point; below 60 is D
 
@@ -49,28 +51,33 @@ def grade_of(total_hundredths: int | None) -> str | None:
     return next((grade for bound, grade in GRADES if total_hundredths >= bound), "D")
 
 
-def validate_scheme(definition: dict) -> list[str]:
+def validate_scheme(definition: dict) -> list[ValidationError]:
     """Problems with a scheme definition (empty list: valid)."""
     problems = []
     indicators = definition.get("indicators") or []
     keys = [i.get("key") for i in indicators]
     if sorted(keys) != sorted(INDICATOR_KEYS):
-        problems.append(f"the scheme must weigh exactly these indicators: {', '.join(INDICATOR_KEYS)}")
+        problems.append(ValidationError("the scheme must weigh exactly these indicators: {keys}", "definition",
+                                        keys=", ".join(INDICATOR_KEYS)))
     for ind in indicators:
         weight, floor, target = ind.get("weight"), ind.get("floor"), ind.get("target")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (weight, floor, target)):
-            problems.append(f"{ind.get('key')}: weight, floor and target must be whole numbers")
+            problems.append(ValidationError("{indicator}: weight, floor and target must be whole numbers",
+                                            "definition", indicator=ind.get("key")))
         elif weight < 0 or not 0 <= floor < target <= 100:
-            problems.append(f"{ind.get('key')}: need weight ≥ 0 and 0 ≤ floor < target ≤ 100")
+            problems.append(ValidationError("{indicator}: need weight ≥ 0 and 0 ≤ floor < target ≤ 100",
+                                            "definition", indicator=ind.get("key")))
     if not problems and sum(i["weight"] for i in indicators) != 100:
-        problems.append("the weights must add up to 100")
+        problems.append(ValidationError("the weights must add up to 100", "definition"))
     deductions = definition.get("deductions") or []
     if sorted(d.get("key") for d in deductions) != sorted(DEDUCTION_KEYS):
-        problems.append(f"the scheme must set these deductions: {', '.join(DEDUCTION_KEYS)}")
+        problems.append(ValidationError("the scheme must set these deductions: {keys}", "definition",
+                                        keys=", ".join(DEDUCTION_KEYS)))
     for ded in deductions:
         per, cap = ded.get("per"), ded.get("cap")
         if not isinstance(per, int) or per < 0 or not (cap is None or isinstance(cap, int) and cap >= 0):
-            problems.append(f"{ded.get('key')}: points per occurrence and cap must be whole numbers ≥ 0")
+            problems.append(ValidationError("{deduction}: points per occurrence and cap must be whole numbers ≥ 0",
+                                            "definition", deduction=ded.get("key")))
     return problems
 
 

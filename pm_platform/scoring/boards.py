@@ -25,7 +25,7 @@ CHILD_COLUMN = {"street": Scorecard.street_id, "community": Scorecard.community_
 def parse_scope(text: str | None, kinds=("district", "street", "community", "compound")) -> tuple[str, int]:
     kind, _, raw = (text or "").partition(":")
     if kind not in kinds or not raw.isdigit():
-        raise ValidationError(f"scope must be KIND:ID with KIND one of {', '.join(kinds)}", "scope")
+        raise ValidationError("scope must be KIND:ID with KIND one of {choices}", "scope", choices=", ".join(kinds))
     return kind, int(raw)
 
 
@@ -69,7 +69,7 @@ def lists_scope(session: Session, user: User, scope_text: str) -> AdminArea:
     kind, area_id = parse_scope(scope_text, ("street", "district"))
     area = ranking.lists_area(session, user, area_id)
     if area.kind != kind:
-        raise ValidationError(f"{area_id} is a {area.kind}, not a {kind}", "scope")
+        raise ValidationError("{area} is a {actual}, not a {kind}", "scope", area=area_id, actual=area.kind, kind=kind)
     return area
 
 
@@ -122,7 +122,7 @@ def area_board(session: Session, user: User, kind: str, area_id: int, month: str
     with grouped queries, so a district of 500 compounds loads no card objects."""
     area = session.get(AdminArea, area_id)
     if area is None or area.kind != kind:
-        raise NotFound(f"{kind} {area_id} not found")
+        raise NotFound("{kind} {area} not found", kind=kind, area=area_id)
     clock.parse_period(month, "month")
     visible = scope.compound_ids(session, user, scope.STAFF_ROLES)
     in_area = (AREA_COLUMN[kind] == area_id, Scorecard.is_current, Scorecard.compound_id.in_(visible))
@@ -218,7 +218,7 @@ def firm_board(session: Session, user: User, firm_id: int, month: str) -> dict:
     firm = session.get(PropertyFirm, firm_id)
     held = {g.id for g in scope.grants_of(session, user) if g.kind == "firm"}
     if firm is None or not (firm_id in held or scope.roles_of(session, user) & scope.OFFICE_ROLES):
-        raise NotFound(f"firm {firm_id} not found")
+        raise NotFound("firm {firm} not found", firm=firm_id)
     cards = list(session.scalars(service.scoped_cards(session, user, month).where(Scorecard.firm_id == firm_id)
                                  .order_by(Scorecard.total.desc())))
     names = dict(session.execute(select(Compound.id, Compound.name).where(

@@ -76,13 +76,14 @@ def publish_lists(session: Session, actor: User, area_id: int, month: str) -> Re
     if not scope.covers_area(session, actor, area, PUBLISH_ROLES[area.kind]):
         raise PermissionDenied("your role does not publish these lists")
     if get_notice(session, area.id, month):
-        raise Conflict(f"the lists for {month} are already published")
+        raise Conflict("the lists for {month} are already published", month=month)
     streets = [area.id] if area.kind == "street" else list(session.scalars(
         select(AdminArea.id).where(AdminArea.parent_id == area.id, AdminArea.kind == "street")))
     published = set(session.scalars(select(PublishedMonth.street_id).where(
         PublishedMonth.month == month, PublishedMonth.street_id.in_(streets))))
     if not streets or set(streets) - published:
-        raise Conflict(f"{len(set(streets) - published)} street office(s) have not published {month} yet")
+        raise Conflict("{count} street office(s) have not published {month} yet",
+                       count=len(set(streets) - published), month=month)
     notice = RedBlackNotice(area_id=area.id, month=month, published_by_id=actor.id)
     session.add(notice)
     session.flush()

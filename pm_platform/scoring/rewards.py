@@ -21,7 +21,7 @@ _HALF = re.compile(r"^(\d{4})-H([12])$")
 def half_months(half: str) -> list[str]:
     match = _HALF.match(half or "")
     if not match:
-        raise ValidationError(f"a half-year looks like 2026-H1, not {half!r}", "half")
+        raise ValidationError("a half-year looks like 2026-H1, not {half!r}", "half", half=half)
     year, part = int(match[1]), int(match[2])
     return [f"{year:04d}-{m:02d}" for m in range(1 + 6 * (part - 1), 7 + 6 * (part - 1))]
 
@@ -51,7 +51,7 @@ def allocation(session: Session, actor: User, district_id: int, half: str) -> tu
     months = half_months(half)
     fund = session.scalars(select(RewardFund).where(RewardFund.district_id == district.id, RewardFund.half == half)).first()
     if fund is None:
-        raise NotFound(f"no reward fund is set for {half}")
+        raise NotFound("no reward fund is set for {half}", half=half)
     compounds = session.execute(select(Compound.id, Compound.name).where(Compound.district_id == district.id)
                                 .order_by(Compound.id)).all()
     ids = [cid for cid, _ in compounds]

@@ -36,7 +36,7 @@ MAX_PHOTO_BYTES = 5 * 1024 * 1024
 def get_area(session: Session, user: User, area_id: int, kind: str | None = None, roles=scope.OFFICE_ROLES) -> AdminArea:
     area = session.get(AdminArea, area_id)
     if area is None or (kind and area.kind != kind) or not scope.covers_area(session, user, area, roles):
-        raise NotFound(f"{kind or 'area'} {area_id} not found")
+        raise NotFound("{kind} {area} not found", kind=kind or "area", area=area_id)
     return area
 
 
@@ -59,13 +59,13 @@ def save_scheme(session: Session, actor: User, district_id: int, effective_month
     clock.parse_period(effective_month, "effective_month")
     problems = arithmetic.validate_scheme(definition)
     if problems:
-        raise ValidationError("; ".join(problems), "definition")
+        raise problems[0]  # one at a time: each problem is its own translated message
     published = session.scalar(
         select(func.max(PublishedMonth.month)).join(AdminArea, AdminArea.id == PublishedMonth.street_id)
         .where(AdminArea.parent_id == district.id))
     if published and effective_month <= published:
-        raise Conflict(f"{published} is already published; a new scheme can start from a later month",
-                       "effective_month")
+        raise Conflict("{month} is already published; a new scheme can start from a later month",
+                       "effective_month", month=published)
     definition = {"indicators": definition["indicators"], "deductions": definition["deductions"]}
     scheme = session.scalars(select(ScoringScheme).where(
         ScoringScheme.district_id == district.id, ScoringScheme.effective_month == effective_month)).first()
@@ -94,8 +94,9 @@ def record_spot_check(session: Session, actor: User, compound_id: int, checked_o
     missing = [key for key in SPOT_ITEMS if key not in items]
     unknown = [key for key in items if key not in SPOT_ITEMS]
     if missing or unknown:
-        raise ValidationError(f"score every item ({', '.join(SPOT_ITEMS)}); "
-                              f"missing: {', '.join(missing) or '-'}; unknown: {', '.join(unknown) or '-'}", "items")
+        raise ValidationError("score every item ({items}); missing: {missing}; unknown: {unknown}", "items",
+                              items=", ".join(SPOT_ITEMS), missing=", ".join(missing) or "-",
+                              unknown=", ".join(unknown) or "-")
     check = SpotCheck(compound_id=compound.id, month=clock.period_of(checked_on), checked_on=checked_on,
                       checked_by_id=actor.id, note=(note or "").strip()[:2000])
     session.add(check)
@@ -104,13 +105,13 @@ def record_spot_check(session: Session, actor: User, compound_id: int, checked_o
         given = items[key]
         score = given.get("score")
         if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= SPOT_MAX:
-            raise ValidationError(f"{key}: the score must be a whole number from 0 to {SPOT_MAX}", key)
+            raise ValidationError("{item}: the score must be a whole number from 0 to {max}", key, item=key, max=SPOT_MAX)
         item = SpotCheckItem(spot_check_id=check.id, item=key, score=score, note=(given.get("note") or "").strip()[:2000])
         session.add(item)
         session.flush()
         for content_type, data in given.get("photos") or []:
             if content_type not in PHOTO_TYPES or not data or len(data) > MAX_PHOTO_BYTES:
-                raise ValidationError(f"{key}: photos must be JPEG, PNG or WebP up to 5 MB", key)
+                raise ValidationError("{item}: photos must be JPEG, PNG or WebP up to 5 MB", key, item=key)
             session.add(SpotCheckPhoto(item_id=item.id, content_type=content_type, data=data))
         if open_work_orders and item.failed:
             order = workorders.create_work_order(
@@ -228,12 +229,13 @@ def publish_month(session: Session, actor: User, street_id: int, month: str) -> 
     street = get_area(session, actor, street_id, "street", PUBLISH_ROLES)
     clock.parse_period(month, "month")
     if is_published(session, street.id, month):
-        raise Conflict(f"{month} is already published")
+        raise Conflict("{month} is already published", month=month)
     compounds = set(session.scalars(select(Compound.id).where(Compound.street_id == street.id)))
     carded = set(session.scalars(select(Scorecard.compound_id).where(
         Scorecard.street_id == street.id, Scorecard.month == month, Scorecard.is_current)))
     if not compounds or compounds - carded:
-        raise Conflict(f"{len(compounds - carded)} compound(s) have no card for {month} yet; compute the month first")
+        raise Conflict("{count} compound(s) have no card for {month} yet; compute the month first",
+                       count=len(compounds - carded), month=month)
     published = PublishedMonth(street_id=street.id, month=month, published_by_id=actor.id)
     session.add(published)
     session.flush()
@@ -250,7 +252,7 @@ def revise_card(session: Session, actor: User, compound_id: int, month: str, rea
     if not reason:
         raise ValidationError("say why the card is corrected", "reason")
     if not is_published(session, compound.street_id, month):
-        raise Conflict(f"{month} is not published yet: its cards are simply recomputed")
+        raise Conflict("{month} is not published yet: its cards are simply recomputed", month=month)
     old = session.scalars(select(Scorecard).where(
         Scorecard.compound_id == compound.id, Scorecard.month == month, Scorecard.is_current)).one()
     scheme_id, result, area, firm_id, watch = _score(session, [compound], month)[compound.id]
@@ -291,7 +293,7 @@ def cards_in(session: Session, user: User, month: str, kind: str, area_id: int) 
     elif kind in ("district", "street", "community"):
         area = session.get(AdminArea, area_id)
         if area is None or area.kind != kind:
-            raise NotFound(f"{kind} {area_id} not found")
+            raise NotFound("{kind} {area} not found", kind=kind, area=area_id)
         column = {"district": Scorecard.district_id, "street": Scorecard.street_id,
                   "community": Scorecard.community_id}[kind]
     else:
@@ -303,7 +305,7 @@ def cards_in(session: Session, user: User, month: str, kind: str, area_id: int) 
 def get_card(session: Session, user: User, card_id: int) -> Scorecard:
     card = session.get(Scorecard, card_id)
     if card is None:
-        raise NotFound(f"scorecard {card_id} not found")
+        raise NotFound("scorecard {card} not found", card=card_id)
     scope.get_compound(session, user, card.compound_id, scope.STAFF_ROLES)  # 404 if not visible
     return card
 

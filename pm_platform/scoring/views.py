@@ -102,7 +102,7 @@ def board(kind: str, area_id: int):
     month = _month()
     data = boards.area_board(db.session, current_user, kind, area_id, month)
     if not data.rows:  # the area exists, but none of it is the user's
-        raise NotFound(f"{kind} {area_id} not found")
+        raise NotFound("{kind} {area} not found", kind=kind, area=area_id)
     roles = scope.roles_of(db.session, current_user)
     covers = lambda roles_wanted: scope.covers_area(db.session, current_user, data.area, roles_wanted)  # noqa: E731
     context = dict(board=data, month=month, chart=charts.trend_svg(data.trend, label=_("12-month trend")),
@@ -167,7 +167,7 @@ def line_records(card_id: int, key: str):
     card = service.get_card(db.session, current_user, card_id)
     line = next((line for line in card.lines if line.key == key), None)
     if line is None:
-        raise NotFound(f"no line {key} on this card")
+        raise NotFound("no line {line} on this card", line=key)
     records = inputs.records_for(db.session, card.compound_id, card.month, key)
     checks = db.session.scalars(select(SpotCheck).where(SpotCheck.id.in_([r["id"] for r in records]))).all() \
         if key == "spot_checks" else []
@@ -196,7 +196,7 @@ def spot_check(compound_id: int):
             return redirect(url_for("scoring.compound", compound_id=compound_id, month=check.month))
         except ValidationError as exc:
             db.session.rollback()
-            form.checked_on.errors.append(exc.message)
+            form.checked_on.errors.append(exc.localized)
     return render_template("scoring/spot_check.html", compound=item, form=form, items=SPOT_ITEMS)
 
 
@@ -217,7 +217,7 @@ def revise(compound_id: int):
     month = clock.parse_period(request.form.get("month", ""), "month")
     form = RevisionForm()
     if not form.validate_on_submit():
-        raise ValidationError(_("Say why the card is corrected."), "reason")
+        raise ValidationError("Say why the card is corrected.", "reason")
     card = service.revise_card(db.session, current_user, compound_id, month, form.reason.data)
     db.session.commit()
     flash(_("Revision %(n)s saved.", n=card.revision))
@@ -229,7 +229,7 @@ def revise(compound_id: int):
 def incident(compound_id: int):
     form = IncidentForm()
     if not form.validate_on_submit():
-        raise ValidationError(_("Give the date and what happened."), "description")
+        raise ValidationError("Give the date and what happened.", "description")
     service.record_incident(db.session, current_user, compound_id, form.occurred_on.data, form.description.data)
     db.session.commit()
     flash(_("The incident is recorded; it counts on the month's card."))
@@ -269,7 +269,7 @@ def lists(area_id: int):
                    can_publish=scope.covers_area(db.session, current_user, area, ranking.PUBLISH_ROLES[area.kind]))
     if request.args.get("format") == "pdf":
         if not data["published"]:
-            raise NotFound(_("The lists for this month are not published yet."))
+            raise NotFound("The lists for this month are not published yet.")
         return _pdf("scoring/pdf/redblack.html", f"redblack-{area.id}-{month}.pdf", **context)
     return render_template("scoring/lists.html", **context)
 
@@ -289,7 +289,7 @@ def rewards_page(district_id: int):
             return redirect(url_for("scoring.rewards_page", district_id=district_id, half=half))
         except DomainError as exc:
             db.session.rollback()
-            form.amount.errors.append(exc.message)
+            form.amount.errors.append(exc.localized)
     try:
         allocation, names = rewards.allocation(db.session, current_user, district_id, half)
     except NotFound:
@@ -297,7 +297,7 @@ def rewards_page(district_id: int):
     context = dict(district=district, half=half, allocation=allocation, names=names, form=form)
     fmt = request.args.get("format")
     if fmt and allocation is None:
-        raise NotFound(_("No fund is set for this half-year."))
+        raise NotFound("No fund is set for this half-year.")
     if fmt == "pdf":
         return _pdf("scoring/pdf/rewards.html", f"rewards-{district_id}-{half}.pdf", **context)
     if fmt == "xlsx":
@@ -337,6 +337,6 @@ def scheme(district_id: int):
             return redirect(url_for("scoring.scheme", district_id=district_id, month=form.effective_month.data))
         except DomainError as exc:
             db.session.rollback()
-            form.effective_month.errors.append(exc.message)
+            form.effective_month.errors.append(exc.localized)
     return render_template("scoring/scheme.html", district=district, form=form, definition=definition,
                            scheme_id=scheme_id, month=month)

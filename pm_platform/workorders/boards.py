@@ -81,7 +81,7 @@ def building_public_state(session: Session, user: User, building_id: int) -> lis
     stands; never who reported it or what they wrote."""
     buildings = session.scalars(select(Unit.building_id).where(Unit.id.in_(own_unit_ids(session, user)))).all()
     if building_id not in buildings:
-        raise NotFound(f"building {building_id} not found")
+        raise NotFound("building {building} not found", building=building_id)
     orders = session.scalars(select(WorkOrder).where(WorkOrder.building_id == building_id, WorkOrder.unit_id.is_(None),
                                                      WorkOrder.status.in_((*OPEN_STATUSES, "resolved")))
                              .order_by(WorkOrder.created_at.desc()).limit(LIMIT))

@@ -64,7 +64,7 @@ def pending_follow_ups(session: Session, user: User) -> list[FollowUpVisit]:
 def record_follow_up(session: Session, actor: User, visit_id: int, is_fixed: bool, note: str = "") -> FollowUpVisit:
     visit = session.get(FollowUpVisit, visit_id)
     if visit is None or not scope.roles_on(session, actor, visit.compound_id) & scope.STAFF_ROLES:
-        raise NotFound(f"follow-up visit {visit_id} not found")
+        raise NotFound("follow-up visit {visit} not found", visit=visit_id)
     scope.get_compound(session, actor, visit.compound_id, FOLLOW_UP_ROLES)
     if visit.visited_at is not None:
         raise Conflict("this visit has already been recorded")

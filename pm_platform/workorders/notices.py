@@ -29,7 +29,7 @@ def create_notice(session: Session, actor: User, *, compound_id: int, kind: str,
     """Post a notice; with buildings or units it is addressed to those only."""
     scope.get_compound(session, actor, compound_id, NOTICE_ROLES)
     if kind not in NOTICE_KINDS:
-        raise ValidationError(f"kind must be one of {', '.join(NOTICE_KINDS)}", "kind")
+        raise ValidationError("kind must be one of {choices}", "kind", choices=", ".join(NOTICE_KINDS))
     if not title or not title.strip() or len(title) > 200:
         raise ValidationError("give a title of at most 200 characters", "title")
     if clock.as_utc(ends_at) < clock.as_utc(starts_at):
@@ -52,7 +52,7 @@ def create_notice(session: Session, actor: User, *, compound_id: int, kind: str,
     for work_order_id in work_order_ids or ():
         order = session.get(WorkOrder, work_order_id)
         if order is None or order.compound_id != compound_id:
-            raise ValidationError(f"work order {work_order_id} is not in this compound", "work_order_ids")
+            raise ValidationError("work order {order} is not in this compound", "work_order_ids", order=work_order_id)
         _link(session, notice, order)
     session.flush()
     return notice
@@ -130,7 +130,7 @@ def get_notice(session: Session, user: User, notice_id: int) -> Notice:
         staff = scope.roles_on(session, user, notice.compound_id) & scope.STAFF_ROLES
         if staff or notice in notices_for_resident(session, user, now=notice.ends_at):
             return notice
-    raise NotFound(f"notice {notice_id} not found")
+    raise NotFound("notice {notice} not found", notice=notice_id)
 
 
 def mark_read(session: Session, user: User, notice_id: int) -> NoticeRead:

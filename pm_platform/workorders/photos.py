@@ -28,7 +28,7 @@ class ProcessedPhoto:
 def process_photos(photos, field: str = "photos") -> list[ProcessedPhoto]:
     photos = list(photos or ())
     if len(photos) > MAX_PHOTOS:
-        raise ValidationError(f"at most {MAX_PHOTOS} photos", field)
+        raise ValidationError("at most {limit} photos", field, limit=MAX_PHOTOS)
     return [process_photo(data, f"{field}[{index}]") for index, data in enumerate(photos)]
 
 
@@ -36,7 +36,7 @@ def process_photo(data: bytes, field: str = "photo") -> ProcessedPhoto:
     if not data:
         raise ValidationError("the photo is empty", field)
     if len(data) > MAX_PHOTO_BYTES:
-        raise ValidationError(f"the photo is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB", field)
+        raise ValidationError("the photo is larger than {size} MB", field, size=MAX_PHOTO_BYTES // (1024 * 1024))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

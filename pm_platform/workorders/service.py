@@ -135,11 +135,11 @@ def set_deadline_policy(session: Session, actor: User | None, district_id: int, 
 
     area = session.get(AdminArea, district_id)
     if area is None or area.kind != "district":
-        raise NotFound(f"district {district_id} not found")
+        raise NotFound("district {district} not found", district=district_id)
     if actor is not None and not scope.covers_area(session, actor, area, roles={"admin", "bureau"}):
         raise PermissionDenied("only the district bureau sets deadlines")
     if priority not in PRIORITIES:
-        raise ValidationError(f"priority must be one of {', '.join(PRIORITIES)}", "priority")
+        raise ValidationError("priority must be one of {choices}", "priority", choices=", ".join(PRIORITIES))
     if not (0 < respond_minutes <= resolve_minutes):
         raise ValidationError("respond within a positive time, no later than the resolve deadline", "respond_minutes")
     policy = session.scalar(select(DeadlinePolicy).where(DeadlinePolicy.district_id == district_id,
@@ -160,9 +160,9 @@ def _micro_degrees(value, low: float, high: float, field: str) -> int | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValidationError(f"{field} must be a number of degrees", field) from None
+        raise ValidationError("{name} must be a number of degrees", field, name=field) from None
     if not (low <= number <= high) or math.isnan(number):
-        raise ValidationError(f"{field} must be between {low} and {high}", field)
+        raise ValidationError("{name} must be between {low} and {high}", field, name=field, low=low, high=high)
     return round(number * 1_000_000)
 
 
@@ -216,11 +216,11 @@ def create_work_order(session: Session, actor: User | None, *, compound_id: int,
     `received_at` and `resolve_by` carry a 12345 ticket's own time and deadline.
     """
     if source not in SOURCES:
-        raise ValidationError(f"source must be one of {', '.join(SOURCES)}", "source")
+        raise ValidationError("source must be one of {choices}", "source", choices=", ".join(SOURCES))
     if category not in CATEGORIES:
-        raise ValidationError(f"category must be one of {', '.join(CATEGORIES)}", "category")
+        raise ValidationError("category must be one of {choices}", "category", choices=", ".join(CATEGORIES))
     if priority is not None and priority not in PRIORITIES:
-        raise ValidationError(f"priority must be one of {', '.join(PRIORITIES)}", "priority")
+        raise ValidationError("priority must be one of {choices}", "priority", choices=", ".join(PRIORITIES))
     if not isinstance(description, str) or not description.strip():
         raise ValidationError("describe the problem", "description")
     if len(description) > 2000:
@@ -235,7 +235,7 @@ def create_work_order(session: Session, actor: User | None, *, compound_id: int,
         scope.get_compound(session, actor, compound_id, REPORT_ROLES[source])
     compound = session.get(Compound, compound_id)
     if compound is None:
-        raise NotFound(f"compound {compound_id} not found")
+        raise NotFound("compound {compound} not found", compound=compound_id)
     if source == "resident" and actor is not None:
         if unit_id is not None and unit_id not in own_unit_ids(session, actor):
             raise PermissionDenied("you may report only about your own unit or the common parts")
@@ -347,7 +347,7 @@ def get_work_order(session: Session, user: User, work_order_id: int) -> WorkOrde
     """The order if the user may see it; 404 otherwise (its existence is not revealed)."""
     order = session.get(WorkOrder, work_order_id)
     if order is None or not can_view(session, user, order):
-        raise NotFound(f"work order {work_order_id} not found")
+        raise NotFound("work order {order} not found", order=work_order_id)
     return order
 
 
@@ -382,7 +382,7 @@ def get_photo(session: Session, user: User, work_order_id: int, photo_id: int) -
     get_work_order(session, user, work_order_id)
     photo = session.get(WorkOrderPhoto, photo_id)
     if photo is None or photo.work_order_id != work_order_id:
-        raise NotFound(f"photo {photo_id} not found")
+        raise NotFound("photo {photo} not found", photo=photo_id)
     return photo
 
 
@@ -410,7 +410,7 @@ def transition_work_order(session: Session, actor: User, work_order_id: int, to:
     if (order.status, to) not in TRANSITIONS:
         if to == "closed":
             raise Conflict("an order is closed by the reporter's rating, not by a transition", "to")
-        raise Conflict(f"a work order cannot go from {order.status} to {to}", "to")
+        raise Conflict("a work order cannot go from {status} to {to}", "to", status=order.status, to=to)
     held = scope.roles_on(session, actor, order.compound_id)
     note = note or ""
     if len(note) > 2000:
@@ -418,11 +418,13 @@ def transition_work_order(session: Session, actor: User, work_order_id: int, to:
     now = clock.now_utc()
 
     if to == "accepted":
-        _require(held & DISPATCH_ROLES, "accept orders")
+        if not held & DISPATCH_ROLES:
+            raise PermissionDenied("your role does not allow you to accept orders")
         order.accepted_at = now
         _move(session, order, to, actor, "accepted", note)
     elif to == "assigned":
-        _require(held & DISPATCH_ROLES, "dispatch orders")
+        if not held & DISPATCH_ROLES:
+            raise PermissionDenied("your role does not allow you to dispatch orders")
         if assignee_id is None:
             raise ValidationError("choose who will do the work", "assignee_id")
         assignee = session.get(User, assignee_id)
@@ -460,11 +462,6 @@ def transition_work_order(session: Session, actor: User, work_order_id: int, to:
     return order
 
 
-def _require(allowed, what: str) -> None:
-    if not allowed:
-        raise PermissionDenied(f"your role does not allow you to {what}")
-
-
 def _require_worker(order: WorkOrder, actor: User, held: set[str]) -> None:
     if order.assignee_id != actor.id and not held & DISPATCH_ROLES:
         raise PermissionDenied("only the person it is assigned to (or a dispatcher) may work on this order")
@@ -494,7 +491,7 @@ def rate_work_order(session: Session, actor: User, work_order_id: int, stars: in
     """The reporter confirms the fix and rates it 1–5; this closes the order."""
     order = get_work_order(session, actor, work_order_id)
     if order.status != "resolved":
-        raise Conflict(f"only a resolved order can be rated (this one is {order.status})", "stars")
+        raise Conflict("only a resolved order can be rated (this one is {status})", "stars", status=order.status)
     _require_reporter_or_office(session, order, actor, scope.roles_on(session, actor, order.compound_id))
     if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
         raise ValidationError("rate from 1 to 5 stars", "stars")
@@ -527,11 +524,11 @@ def close_work_order_by_reinspection(session: Session, actor: User | None, work_
     failed reopens it. Called by inspections."""
     order = session.get(WorkOrder, work_order_id)
     if order is None:
-        raise NotFound(f"work order {work_order_id} not found")
+        raise NotFound("work order {order} not found", order=work_order_id)
     if actor is not None:
         scope.get_compound(session, actor, order.compound_id, REPORT_ROLES["inspection"])
     if order.status not in ("resolved", "closed"):
-        raise Conflict(f"only a resolved order can be re-inspected (this one is {order.status})")
+        raise Conflict("only a resolved order can be re-inspected (this one is {status})", status=order.status)
     if passed:
         if order.status == "resolved":
             _close(session, order, actor, "reinspection")

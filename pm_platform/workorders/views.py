@@ -42,19 +42,14 @@ def _uploads(field) -> list[bytes]:
     return [f.read() for f in (field.data or []) if getattr(f, "filename", "")]
 
 
-def _message(error: DomainError) -> str:
-    """The service's message in the reader's language where the catalog has it."""
-    return _(error.message)
-
-
 def _form_error(form, error: DomainError) -> None:
     db.session.rollback()
     field = (error.field or "").split("[")[0]
     target = getattr(form, field, None) if field else None
     if target is not None and hasattr(target, "errors") and field != "csrf_token":
-        target.errors = [*target.errors, _message(error)] if isinstance(target.errors, list) else [_message(error)]
+        target.errors = [*target.errors, error.localized] if isinstance(target.errors, list) else [error.localized]
     else:
-        flash(_message(error))
+        flash(error.localized)
 
 
 # --- reporting -----------------------------------------------------------------------------
@@ -166,7 +161,7 @@ def transition(work_order_id: int):
         if error.status == 404:
             raise
         db.session.rollback()
-        flash(_message(error))
+        flash(error.localized)
     return redirect(url_for("workorders.detail", work_order_id=work_order_id))
 
 
@@ -185,7 +180,7 @@ def rate(work_order_id: int):
         if error.status == 404:
             raise
         db.session.rollback()
-        flash(_message(error))
+        flash(error.localized)
     return redirect(url_for("workorders.detail", work_order_id=work_order_id))
 
 
@@ -252,7 +247,7 @@ def follow_up(visit_id: int):
             if error.status == 404:
                 raise
             db.session.rollback()
-            flash(_message(error))
+            flash(error.localized)
     return redirect(url_for("workorders.board"))
 
 
@@ -276,7 +271,7 @@ def import_hotline():
         except RowErrors as error:
             db.session.rollback()
             row_errors = error.rows
-            form.file.errors.append(error.message)
+            form.file.errors.append(error.localized)
         except DomainError as error:
             _form_error(form, error)
     return render_template("workorders/import.html", form=form, result=result, row_errors=row_errors)

@@ -1,8 +1,10 @@
 """Signing in: hashed passwords, rate limiting, CSRF, safe redirects, tokens from the account page."""
 import pytest
+from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from pm_platform.core.models import User
+from pm_platform.core.auth import create_token
+from pm_platform.core.models import ApiToken, User
 from tests.factories import PASSWORD
 
 
@@ -57,6 +59,17 @@ def test_a_token_made_on_the_account_page_opens_the_api(world, session, login):
     token = page.text.split('id="new-token">')[1].split("<")[0]
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert token not in client.get("/account").text  # shown once only
+
+
+@pytest.mark.parametrize("lang, refusal", [("zh", "没有这个令牌"), ("en", "no such token")])
+def test_a_refused_action_is_explained_in_the_page_language(world, session, login, lang, refusal):
+    other = world.user(session, "community")
+    create_token(session, other, "theirs")
+    session.commit()
+    token_id = session.scalar(select(ApiToken.id).where(ApiToken.user_id == other.id))
+    response = login(world.user(session, "street")).post(f"/account/tokens/{token_id}/revoke",
+                                                         query_string={"lang": lang})
+    assert response.status_code == 404 and refusal in response.text
 
 
 def test_unknown_pages_answer_404_in_the_right_format(client):

@@ -156,6 +156,12 @@ def test_unknown_and_repeated_columns():
     assert "repeated column(s): building" in invalid("a.csv", "楼栋,房号,建筑面积,building\n".encode())
 
 
+def test_a_misspelt_header_is_named_with_the_columns_expected():
+    # also a missing column, but the unknown name and the expected list are what the user needs
+    assert invalid("a.csv", "楼栋,房间号,建筑面积\n".encode()) == (
+        "unknown column(s): 房间号 (expected: 楼栋 / building, 房号 / room, 建筑面积 / area (m²), 联系电话 / phone)")
+
+
 def test_value_under_no_header():
     assert "row 3: column D" in invalid("a.csv", "楼栋,房号,建筑面积\n1,2,3\n1,2,3,4\n".encode())
 

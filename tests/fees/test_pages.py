@@ -24,14 +24,24 @@ def test_the_clerk_records_a_payment_on_the_unit_page_and_opens_the_receipt(sess
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.mimetype == "application/pdf"
 
 
-@pytest.mark.parametrize("amount, message", [("-5", "positive"), ("0", "positive"), ("1.234", "decimal"),
-                                             ("abc", "number")])
+@pytest.mark.parametrize("amount, message", [("-5", "金额须为正整数(单位:分)"), ("0", "金额须为正整数(单位:分)"),
+                                             ("1.234", "金额最多保留两位小数"), ("abc", "金额须为数字")])
 def test_a_bad_amount_on_the_page_is_a_form_error_and_writes_nothing(session, fees, login, amount, message):
     fees.bill(session, "2026-11")
     client = login(fees.clerk)
     response = client.post(f"/fees/units/{fees.units[0].id}",
                            data={"pay-amount": amount, "pay-channel": "cash", "pay-reference": ""})
     assert response.status_code == 200 and message in response.text
+    assert session.scalar(select(Payment)) is None
+
+
+def test_the_clerk_reads_the_services_refusal_in_chinese(session, fees, login):
+    fees.bill(session, "2026-11")
+    client = login(fees.clerk)
+    response = client.post(f"/fees/units/{fees.units[0].id}",
+                           data={"pay-amount": "117.24", "pay-channel": "bank", "pay-reference": ""})
+    assert response.status_code == 200 and "银行转账或 POS 刷卡收款请填写交易流水号" in response.text
+    assert "transaction number" not in response.text  # the API's English stays off the page
     assert session.scalar(select(Payment)) is None
 
 
@@ -120,6 +130,8 @@ def test_waiver_requested_by_the_firm_and_approved_by_the_community_office(sessi
     office.post("/fees/waivers", data={"waiver_id": waiver.id, "decision": "approve"})
     session.expire_all()
     assert session.get(Waiver, waiver.id).status == "approved"
+    again = office.post("/fees/waivers", data={"waiver_id": waiver.id, "decision": "reject"})
+    assert again.status_code == 200 and "该减免申请已批准" in again.text
     bills = {b.fee_item.name: b for b in session.scalars(select(Bill).where(Bill.unit_id == unit.id))}
     assert bills["物业服务费"].waived_fen == 5362 and bills["垃圾处理费"].waived_fen == 500  # 107.24 / 2
     fees.bill(session, "2026-12")

@@ -42,7 +42,7 @@ def test_the_firm_manager_edits_a_checklist_and_the_next_scan_uses_it(session, w
     bad = client.post("/inspections/checklists/gate", data={
         "radius_m": "50", "rows": "1", "label_0": "读数", "type_0": "number", "min_0": "5", "max_0": "1",
         "severity_0": "normal"})
-    assert bad.status_code == 200 and "minimum is above the maximum" in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "第 1 项:最小值大于最大值" in bad.get_data(as_text=True)
 
 
 def test_only_a_firm_manager_edits_and_bad_items_are_refused(session, world):

@@ -113,6 +113,13 @@ def test_pages_refuse_other_compounds_and_non_managers(session, world, login, co
         assert str(compound.name) not in web.get("/lockers").text
 
 
+def test_refused_pages_say_why_in_chinese(session, world, login, manager, compound):
+    assert "您的角色无权在此执行此操作" in login(world.user(session, "community")).get(
+        f"/compounds/{compound.id}/lockers/contracts/new").text
+    missing = login(manager).get("/lockers/sites/999999")
+    assert missing.status_code == 404 and "未找到快递柜站点 999999" in missing.text
+
+
 # --- API -----------------------------------------------------------------------------------
 
 def test_api_creates_and_lists_contracts_and_sites(session, client, api, manager, compound):

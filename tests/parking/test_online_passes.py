@@ -109,3 +109,15 @@ def test_owners_buy_only_for_their_own_cars_at_lots_that_sell_passes(client, ses
     assert "京A12345" not in page and "京B12345" not in page
     assert client.post(f"/parking/vehicles/{car.id}/buy-pass", data={"lot_id": lot.id}).status_code == 404
     assert session.scalar(select(payments.PaymentOrder.id).where(payments.PaymentOrder.purpose == "parking_pass")) is None
+
+
+def test_a_lot_that_stopped_selling_passes_says_so_in_chinese(client, session, login, setup):
+    """The owner's page was open while the office stopped online sales: the refusal reads in Chinese."""
+    manager, owner, lot, car = setup
+    login(owner)
+    assert "东门停车场" in client.get("/parking/my").text
+    service.set_pass_price(session, manager, lot.id, None)
+    session.commit()
+    response = client.post(f"/parking/vehicles/{car.id}/buy-pass", data={"lot_id": lot.id})
+    assert response.status_code == 422
+    assert "本停车场未开通线上购买月卡" in response.text and "does not sell passes online" not in response.text

@@ -115,6 +115,13 @@ def test_files_that_are_not_rosters_are_refused(world, session, client, api, dat
     assert message in response.json["error"]["message"]
 
 
+def test_the_roster_page_shows_the_refusal_in_chinese(world, session, login):
+    page = login(world.user(session, "community")).post(
+        f"/compounds/{world.compounds[0].id}/roster", data={"file": (io.BytesIO(as_csv([])), "roster.csv")},
+        content_type="multipart/form-data")
+    assert '<p class="error" id="file-error">文件中没有可导入的行</p>' in page.text  # was "the file has no rows to import"
+
+
 def test_huge_upload_is_refused_with_413(world, session, client, api):
     body = b"x" * (50 * 1024 * 1024)  # refused on its declared length, before it is parsed
     response = client.post(f"/api/v1/compounds/{world.compounds[0].id}/roster", data=body,

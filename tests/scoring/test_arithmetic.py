@@ -103,7 +103,8 @@ def test_scheme_validation():
     assert a.validate_scheme(DEFAULT_SCHEME) == []
     heavy = {**DEFAULT_SCHEME, "indicators": [dict(i, weight=i["weight"] + 1) if i["key"] == "satisfaction" else i
                                               for i in DEFAULT_SCHEME["indicators"]]}
-    assert "the weights must add up to 100" in a.validate_scheme(heavy)
+    assert [p.message for p in a.validate_scheme(heavy)] == ["the weights must add up to 100"]
     bad_floor = {**DEFAULT_SCHEME, "indicators": [dict(i, floor=100) if i["key"] == "spot_checks" else i
                                                   for i in DEFAULT_SCHEME["indicators"]]}
-    assert a.validate_scheme(bad_floor)
+    assert [p.message for p in a.validate_scheme(bad_floor)] == [
+        "spot_checks: need weight ≥ 0 and 0 ≤ floor < target ≤ 100"]

@@ -106,7 +106,7 @@ def test_publish_then_correct_a_card_from_the_pages(session, world, figures, log
     page = street.get(f"/scores/compound/{first.id}?month={MONTH}").get_data(as_text=True)
     assert "补录十月缴费" in page and "已被更正" in page  # the published revision stays, marked replaced
     again = street.post(f"/scores/compound/{first.id}/revise", data={"month": MONTH, "reason": "再次"})
-    assert again.status_code == 409
+    assert again.status_code == 409 and "按现有记录计算的评分卡与已发布的相同,无需更正" in again.get_data(as_text=True)
 
 
 def test_the_bureau_edits_the_scheme_from_a_month(session, world, login):
@@ -129,5 +129,5 @@ def test_the_bureau_edits_the_scheme_from_a_month(session, world, login):
 
     data["i_satisfaction-weight"] = 11  # 101 in all
     page = client.post(url + "?month=2026-12", data=data).get_data(as_text=True)
-    assert "100" in page and "error" in page
+    assert '<p class="error">各项分值合计须为 100</p>' in page  # the service's refusal, in the bureau's language
     assert login(world.user(session, "street")).get(url).status_code == 404

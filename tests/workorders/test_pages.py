@@ -163,3 +163,14 @@ def test_notice_form_and_pages_render_in_chinese(world, session, as_user, people
         page = client.get(path)
         assert page.status_code == 200, path
     assert "督办".encode() in client.get("/workorders/board").data
+
+
+def test_a_refused_notice_tells_the_office_why_in_chinese(world, session, as_user, people):
+    """The service's refusal carries the order's number; the page used to show it in English."""
+    start = clock.to_local(clock.now_utc()).strftime("%Y-%m-%dT%H:%M")
+    response = as_user(people["community"]).post("/notices/new", data={
+        "compound_id": world.compounds[0].id, "kind": "meeting", "title": "业主大会", "body": "周六",
+        "starts_at": start, "ends_at": start, "work_order_ids": "999999"})
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert '<p class="error">工单 999999 不属于本小区</p>' in text and "is not in this compound" not in text
