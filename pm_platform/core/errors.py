@@ -29,9 +29,6 @@ class DomainError(Exception):
         text = gettext(self.template)
         return text.format(**self.params) if self.params else text
 
-    def to_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "field": self.field}
-
 
 class ValidationError(DomainError):
     status = 422
@@ -59,13 +56,23 @@ class Conflict(DomainError):
 
 
 class RowErrors(ValidationError):
-    """A file with bad rows: every problem is listed, and nothing was written."""
+    """A file with bad rows: every problem is listed, and nothing was written. A problem is the
+    row's number and an error whose field is the column, so a page can say it in Chinese."""
 
     code = "invalid_rows"
 
-    def __init__(self, rows: list[dict]):
-        super().__init__("{count} problem(s) found; nothing was imported", "file", count=len(rows))
-        self.rows = rows
+    def __init__(self, problems: list[tuple[int, DomainError]]):
+        super().__init__("{count} problem(s) found; nothing was imported", "file", count=len(problems))
+        self.problems = sorted(problems, key=lambda problem: problem[0])
 
-    def to_dict(self) -> dict:
-        return {**super().to_dict(), "rows": self.rows}
+    @property
+    def rows(self) -> list[dict]:
+        """The problems in English, as the API lists them."""
+        return self._rows(lambda error: error.message)
+
+    @property
+    def localized_rows(self) -> list[dict]:
+        return self._rows(lambda error: error.localized)
+
+    def _rows(self, text) -> list[dict]:
+        return [{"row": row, "column": error.field or "row", "message": text(error)} for row, error in self.problems]

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from pm_platform.core import clock, money
-from pm_platform.core.errors import DomainError
+from pm_platform.core.errors import DomainError, RowErrors
 from pm_platform.extensions import db
 
 API_PATHS = ("/api/",)
@@ -53,9 +53,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()  # nothing half-written
-        extra = {"rows": exc.rows} if hasattr(exc, "rows") else None
-        message = exc.message if wants_json() else exc.localized  # the API speaks English
-        return error_response(exc.status, exc.code, message, exc.field, extra)
+        if wants_json():  # the API speaks English
+            extra = {"rows": exc.rows} if isinstance(exc, RowErrors) else None
+            return error_response(exc.status, exc.code, exc.message, exc.field, extra)
+        return error_response(exc.status, exc.code, exc.localized, exc.field)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

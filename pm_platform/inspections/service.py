@@ -275,7 +275,7 @@ def import_facilities(session: Session, actor: User, compound_id: int, filename:
         try:
             warranty = dt.date.fromisoformat(values["warranty_ends_on"][:10]) if values["warranty_ends_on"] else None
         except ValueError:
-            errors.append({"row": row, "column": "warranty_ends_on", "message": "must be a date like 2026-12-31"})
+            errors.append((row, ValidationError("must be a date like 2026-12-31", "warranty_ends_on")))
             continue
         item = FacilityInput(kind=KIND_NAMES.get(values["kind"].lower(), values["kind"]), name=values["name"],
                              building=values["building"], floor=values["floor"], location_text=values["location"],
@@ -284,13 +284,14 @@ def import_facilities(session: Session, actor: User, compound_id: int, filename:
         try:
             clean = _clean(item)
         except ValidationError as exc:
-            errors.append({"row": row, "column": exc.field, "message": exc.message})
+            errors.append((row, exc))
             continue
         if item.building and item.building not in buildings:
-            errors.append({"row": row, "column": "building", "message": f"the compound has no building {item.building!r}"})
+            errors.append((row, ValidationError("the compound has no building {building!r}", "building",
+                                                building=item.building)))
             continue
         if clean["name"] in names:
-            errors.append({"row": row, "column": "name", "message": f"the same name is on row {names[clean['name']]}"})
+            errors.append((row, ValidationError("the same name is on row {other}", "name", other=names[clean["name"]])))
             continue
         names[clean["name"]] = row
         clean["building_id"] = buildings.get(item.building) if item.building else None

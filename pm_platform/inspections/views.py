@@ -186,7 +186,7 @@ def import_facilities(compound_id: int):
             db.session.commit()
         except RowErrors as error:
             db.session.rollback()
-            row_errors = error.rows
+            row_errors = error.localized_rows
             upload.file.errors.append(error.localized)
         except ValidationError as error:
             db.session.rollback()

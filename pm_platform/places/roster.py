@@ -10,10 +10,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from pm_platform.core import audit
-from pm_platform.core.errors import RowErrors
+from pm_platform.core.errors import RowErrors, ValidationError
 from pm_platform.core.models import User
 from pm_platform.core.money import parse_area_m2
-from pm_platform.core.errors import ValidationError
 from pm_platform.core.sheets import Column, read_table, template_xlsx
 from pm_platform.places import scope
 from pm_platform.places.models import Building, Owner, Ownership, Unit
@@ -99,17 +98,18 @@ def roster_template() -> bytes:
 
 @dataclass
 class _Checker:
-    errors: list[dict] = field(default_factory=list)
+    errors: list[tuple[int, ValidationError]] = field(default_factory=list)
 
-    def fail(self, row: int, column: str, message: str) -> None:
-        self.errors.append({"row": row, "column": column, "message": message})
+    def fail(self, row: int, problem: ValidationError) -> None:
+        """`problem` names the column as its field."""
+        self.errors.append((row, problem))
 
     def text(self, row: int, values: dict, key: str, max_len: int, required: bool = True) -> str:
         value = values.get(key, "") or ""
         if required and not value:
-            self.fail(row, key, "is required")
+            self.fail(row, ValidationError("is required", key))
         elif len(value) > max_len:
-            self.fail(row, key, f"is longer than {max_len} characters")
+            self.fail(row, ValidationError("is longer than {limit} characters", key, limit=max_len))
         return value
 
 
@@ -122,38 +122,39 @@ def _parse_row(check: _Checker, row: int, values: dict) -> RosterRow | None:
     try:
         floor = int(values.get("floor", ""))
         if not -5 <= floor <= 200:
-            check.fail(row, "floor", f"floor {floor} is out of range (-5 to 200)")
+            check.fail(row, ValidationError("floor {floor} is out of range (-5 to 200)", "floor", floor=floor))
     except ValueError:
-        check.fail(row, "floor", f"must be a whole number, not {values.get('floor')!r}")
+        check.fail(row, ValidationError("must be a whole number, not {value!r}", "floor", value=values.get("floor")))
     area = 0
     try:
         area = parse_area_m2(values.get("area_m2", ""))
         if not 0 < area <= MAX_AREA_CM2:
-            check.fail(row, "area_m2", f"area {values.get('area_m2')} m² must be above 0 and at most 10000")
+            check.fail(row, ValidationError("area {area} m² must be above 0 and at most 10000", "area_m2",
+                                             area=values.get("area_m2")))
     except ValidationError as exc:
-        check.fail(row, "area_m2", exc.message)
+        check.fail(row, exc)
     use = USES.get(values.get("use", "").lower())
     if use is None:
-        check.fail(row, "use", "must be 住宅/residential, 商业/commercial or 车位/parking")
+        check.fail(row, ValidationError("must be 住宅/residential, 商业/commercial or 车位/parking", "use"))
     name = check.text(row, values, "owner_name", 100)
     phone = values.get("owner_phone", "")
     if phone and not _PHONE.match(phone):
-        check.fail(row, "owner_phone", f"{phone!r} is not a phone number")
+        check.fail(row, ValidationError("{phone!r} is not a phone number", "owner_phone", phone=phone))
     id_number = "".join(values.get("owner_id_number", "").split()).upper()
     if not id_number:
-        check.fail(row, "owner_id_number", "is required")
+        check.fail(row, ValidationError("is required", "owner_id_number"))
     elif not _ID_CHARS.match(id_number):
-        check.fail(row, "owner_id_number", "must be 5–30 letters or digits")
+        check.fail(row, ValidationError("must be 5–30 letters or digits", "owner_id_number"))
     elif _MAINLAND_ID.match(id_number) and not mainland_id_checksum_ok(id_number):
-        check.fail(row, "owner_id_number", "the check digit of this ID number is wrong")
+        check.fail(row, ValidationError("the check digit of this ID number is wrong", "owner_id_number"))
     certificate = check.text(row, values, "certificate_no", 50, required=False)
     owner_type = OWNER_TYPES.get(values.get("owner_type", "").lower())
     if owner_type is None:
-        check.fail(row, "owner_type", "must be 个人/person, 单位/organization or 建设单位/developer")
+        check.fail(row, ValidationError("must be 个人/person, 单位/organization or 建设单位/developer", "owner_type"))
     raw_voter = values.get("is_voter", "").lower()
     is_voter = YES_NO.get(raw_voter) if raw_voter else None
     if raw_voter and is_voter is None:
-        check.fail(row, "is_voter", "must be 是 or 否")
+        check.fail(row, ValidationError("must be 是 or 否", "is_voter"))
     if len(check.errors) > before:
         return None
     return RosterRow(row, building, entrance, floor, room, area, use, name, phone, id_number,
@@ -169,19 +170,23 @@ def _check_across_rows(check: _Checker, rows: list[RosterRow]) -> None:
         seen_ids: set[str] = set()
         for r in unit_rows:
             if r.id_number in seen_ids:
-                check.fail(r.row, "owner_id_number", f"duplicate row: this owner is already listed for {'/'.join(r.unit_key)} (row {first.row})")
+                check.fail(r.row, ValidationError("duplicate row: this owner is already listed for {unit} (row {first})",
+                                                  "owner_id_number", unit="/".join(r.unit_key), first=first.row))
             seen_ids.add(r.id_number)
             if (r.floor, r.area_cm2, r.use) != (first.floor, first.area_cm2, first.use):
-                check.fail(r.row, "room", f"room {'/'.join(r.unit_key)} appears again with a different floor, area or use (row {first.row})")
+                check.fail(r.row, ValidationError("room {unit} appears again with a different floor, area or use (row {first})",
+                                                  "room", unit="/".join(r.unit_key), first=first.row))
         if len(unit_rows) > 1:
             voters = [r for r in unit_rows if r.is_voter]
             if len(voters) != 1:
-                check.fail(first.row, "is_voter", f"co-owned unit {'/'.join(first.unit_key)} must name exactly one voter (是); it names {len(voters)}")
+                check.fail(first.row, ValidationError("co-owned unit {unit} must name exactly one voter (是); it names {voters}",
+                                                      "is_voter", unit="/".join(first.unit_key), voters=len(voters)))
     names: dict[str, RosterRow] = {}
     for r in rows:
         other = names.setdefault(r.id_number, r)
         if other.owner_name != r.owner_name:
-            check.fail(r.row, "owner_name", f"the same ID number has the name {other.owner_name!r} on row {other.row}")
+            check.fail(r.row, ValidationError("the same ID number has the name {name!r} on row {other}", "owner_name",
+                                              name=other.owner_name, other=other.row))
 
 
 def validate_roster(filename: str, data: bytes) -> list[RosterRow]:
@@ -192,7 +197,7 @@ def validate_roster(filename: str, data: bytes) -> list[RosterRow]:
     if not check.errors:
         _check_across_rows(check, rows)
     if check.errors:
-        raise RowErrors(sorted(check.errors, key=lambda e: e["row"]))
+        raise RowErrors(check.errors)
     if not rows:
         raise ValidationError("the file has no rows to import", "file")
     return rows

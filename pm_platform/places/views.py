@@ -54,7 +54,7 @@ def import_roster(compound_id: int):
             db.session.commit()
         except RowErrors as exc:
             db.session.rollback()
-            row_errors = exc.rows
+            row_errors = exc.localized_rows
             form.file.errors.append(exc.localized)
         except ValidationError as exc:
             db.session.rollback()

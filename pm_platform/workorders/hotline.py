@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pm_platform.core import clock
-from pm_platform.core.errors import DomainError, RowErrors
+from pm_platform.core.errors import DomainError, RowErrors, ValidationError
 from pm_platform.core.models import User
 from pm_platform.core.sheets import Column, read_table, template_xlsx
 from pm_platform.places import scope
@@ -72,7 +72,7 @@ def import_hotline_tickets(session: Session, actor: User, filename: str, data: b
     compounds = {c.name: c.id for c in session.scalars(
         select(Compound).where(Compound.id.in_(scope.compound_ids(session, actor, roles))))}
     result = HotlineImportResult(rows=len(table))
-    errors: list[dict] = []
+    errors: list[tuple[int, DomainError]] = []
     nested = session.begin_nested()  # nothing stays written if any row is wrong
     for number, row in table:
         problems = []
@@ -80,23 +80,25 @@ def import_hotline_tickets(session: Session, actor: User, filename: str, data: b
         if row["compound"]:
             target = compounds.get(row["compound"])
             if target is None:
-                problems.append(("compound", f"no compound named {row['compound']!r} in your area"))
+                problems.append(ValidationError("no compound named {name!r} in your area", "compound",
+                                                name=row["compound"]))
         elif target is None:
-            problems.append(("compound", "name the compound (小区) or choose one for the whole file"))
+            problems.append(ValidationError("name the compound (小区) or choose one for the whole file", "compound"))
         category = row["category"] if row["category"] in CATEGORIES else CATEGORY_WORDS.get(row["category"])
         if category is None:
-            problems.append(("category", f"unknown category {row['category']!r}"))
+            problems.append(ValidationError("unknown category {category!r}", "category", category=row["category"]))
         received = parse_local_time(row["received_at"])
         if received is None:
-            problems.append(("received_at", f"not a time: {row['received_at']!r} (write 2026-11-20 09:30)"))
+            problems.append(ValidationError("not a time: {value!r} (write 2026-11-20 09:30)", "received_at",
+                                            value=row["received_at"]))
         deadline = parse_local_time(row["deadline"]) if row["deadline"] else None
         if row["deadline"] and deadline is None:
-            problems.append(("deadline", f"not a date: {row['deadline']!r}"))
+            problems.append(ValidationError("not a date: {value!r}", "deadline", value=row["deadline"]))
         elif deadline and received and deadline <= received:
-            problems.append(("deadline", "the deadline is before the call"))
+            problems.append(ValidationError("the deadline is before the call", "deadline"))
         for key in ("ticket_no", "content"):
             if not row[key]:
-                problems.append((key, "required"))
+                problems.append(ValidationError("required", key))
         if not problems:
             known = session.scalar(select(WorkOrderReport.id).where(WorkOrderReport.source == "hotline_12345",
                                                                     WorkOrderReport.external_ref == row["ticket_no"]))
@@ -107,7 +109,7 @@ def import_hotline_tickets(session: Session, actor: User, filename: str, data: b
                     external_ref=row["ticket_no"], reporter_phone=row["caller_phone"][:30],
                     received_at=received, resolve_by=deadline)
             except DomainError as error:
-                problems.append((error.field or "row", error.message))
+                problems.append(error)
             else:
                 if known:
                     result.already_imported += 1
@@ -115,7 +117,7 @@ def import_hotline_tickets(session: Session, actor: User, filename: str, data: b
                     result.created += 1
                 else:
                     result.joined_open_order += 1
-        errors.extend({"row": number, "column": column, "message": message} for column, message in problems)
+        errors.extend((number, problem) for problem in problems)
     if errors:
         nested.rollback()
         raise RowErrors(errors)

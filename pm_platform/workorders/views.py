@@ -270,7 +270,7 @@ def import_hotline():
             db.session.commit()
         except RowErrors as error:
             db.session.rollback()
-            row_errors = error.rows
+            row_errors = error.localized_rows
             form.file.errors.append(error.localized)
         except DomainError as error:
             _form_error(form, error)

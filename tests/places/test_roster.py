@@ -1,5 +1,6 @@
 """Importing an owner roster: all-or-nothing, row-by-row errors, idempotent."""
 import csv
+import html
 import io
 
 import openpyxl
@@ -120,6 +121,21 @@ def test_the_roster_page_shows_the_refusal_in_chinese(world, session, login):
         f"/compounds/{world.compounds[0].id}/roster", data={"file": (io.BytesIO(as_csv([])), "roster.csv")},
         content_type="multipart/form-data")
     assert '<p class="error" id="file-error">文件中没有可导入的行</p>' in page.text  # was "the file has no rows to import"
+
+
+def test_the_roster_page_lists_bad_rows_in_chinese_and_the_api_in_english(world, session, login, client, api):
+    compound = world.compounds[0]
+    rows = as_csv([row(room="711"), row(room="712", floor="three"), row(room="713", voter="也许")])
+    page = login(world.user(session, "community")).post(
+        f"/compounds/{compound.id}/roster", data={"file": (io.BytesIO(rows), "roster.csv")},
+        content_type="multipart/form-data")
+    assert "发现 2 处问题,未导入任何数据" in page.text
+    table = html.unescape(page.text[page.text.index('id="row-errors"'):])
+    assert "须为整数,而不是 'three'" in table and "须为 是 或 否" in table and "must be" not in table
+    answer = upload(client, api(world.user(session, "community")), compound.id, rows)
+    assert answer.json["error"]["message"] == "2 problem(s) found; nothing was imported"
+    assert [p["message"] for p in answer.json["error"]["rows"]] == ["must be a whole number, not 'three'",
+                                                                   "must be 是 or 否"]
 
 
 def test_huge_upload_is_refused_with_413(world, session, client, api):

@@ -108,7 +108,11 @@ def test_unanswered_resolution_closes_after_three_days(session, world, people):
 
 def test_reinspection_listener_and_closing(session, world, people):
     seen = []
-    service.register_resolution_listener(lambda s, o: seen.append(o.id))
+
+    def listener(_session, order):
+        seen.append(order.id)
+
+    service.register_resolution_listener(listener)
     try:
         failed = walk_to_resolved(session, report(session, world, people["resident"]), people["manager"], people["repairer"])
         assert seen == [failed.id]
@@ -118,5 +122,5 @@ def test_reinspection_listener_and_closing(session, world, people):
         service.transition_work_order(session, people["repairer"], failed.id, "resolved", note="ok", photos=[jpeg()])
         service.close_work_order_by_reinspection(session, people["manager"], failed.id, passed=True)
         assert failed.status == "closed" and failed.close_kind == "reinspection"
-    finally:
-        service._resolution_listeners.clear()
+    finally:  # only ours: inspections' re-inspection listener stays for the tests after this one
+        service._resolution_listeners.remove(listener)
