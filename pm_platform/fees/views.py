@@ -55,6 +55,14 @@ def _submit(form, action, done: str):
     return True
 
 
+def _flash_field_errors(form) -> None:
+    """A form posted from the unit page and answered by a redirect back: its field errors travel
+    as flashed messages, or the clerk would see the page unchanged and no reason why."""
+    for field in form:
+        for error in field.errors:
+            flash(f"{field.label.text}: {error}")
+
+
 def _period_arg(name: str = "period") -> str:
     text = request.args.get(name) or clock.period_of(clock.local_today())
     return clock.parse_period(text, name)
@@ -195,8 +203,9 @@ def unit(unit_id: int):
 def reverse(payment_id: int):
     payment = service.get_payment(db.session, current_user, payment_id)
     form = ReasonForm(prefix="rev")
-    _submit(form, lambda: service.reverse_payment(db.session, current_user, payment_id, form.reason.data),
-            _("Payment reversed."))
+    if not _submit(form, lambda: service.reverse_payment(db.session, current_user, payment_id, form.reason.data),
+                   _("Payment reversed.")):
+        _flash_field_errors(form)
     return redirect(url_for("fees.unit", unit_id=payment.unit_id))
 
 
@@ -205,9 +214,10 @@ def reverse(payment_id: int):
 def refund(payment_id: int):
     payment = service.get_payment(db.session, current_user, payment_id)
     form = RefundForm(prefix="ref")
-    _submit(form, lambda: service.refund_credit(db.session, current_user, payment_id,
-                                                parse_yuan(form.amount.data, "amount"), form.reason.data),
-            _("Refund recorded."))
+    if not _submit(form, lambda: service.refund_credit(db.session, current_user, payment_id,
+                                                       parse_yuan(form.amount.data, "amount"), form.reason.data),
+                   _("Refund recorded.")):
+        _flash_field_errors(form)
     return redirect(url_for("fees.unit", unit_id=payment.unit_id))
 
 

@@ -195,3 +195,25 @@ def test_the_collection_page_shows_rate_per_compound_and_firm(session, fees, log
     assert "33.3%" in page.text and fees.world.firm.name in page.text
     firm_page = login(fees.manager).get("/fees?period=2026-11")
     assert "33.3%" in firm_page.text
+
+
+def first_flash(page) -> str:
+    return page.text.split('class="flash">', 1)[1].split("</div>", 1)[0]
+
+
+def test_a_refused_reversal_or_refund_says_why_on_the_unit_page(session, fees, login):
+    """Both forms post from the unit page and redirect back to it: the reason must come along."""
+    fees.bill(session, "2026-11")
+    unit = fees.units[0]
+    payment = service.record_payment(session, fees.clerk, unit.id, 20000, "cash")  # 82.76 yuan left as credit
+    session.commit()
+    clerk, manager = login(fees.clerk), login(fees.manager)
+    no_reason = clerk.post(f"/fees/payments/{payment.id}/reverse", data={"rev-reason": ""}, follow_redirects=True)
+    assert no_reason.status_code == 200 and first_flash(no_reason) == "原因: 该字段是必填字段。"
+    too_precise = manager.post(f"/fees/payments/{payment.id}/refund",
+                               data={"ref-amount": "1.234", "ref-reason": "多缴"}, follow_redirects=True)
+    assert first_flash(too_precise) == "退款金额(元): 金额最多保留两位小数:1.234"
+    too_much = manager.post(f"/fees/payments/{payment.id}/refund",
+                            data={"ref-amount": "90", "ref-reason": "多缴"}, follow_redirects=True)
+    assert first_flash(too_much) == "该笔收款未分配的金额只有 8276 分"
+    assert session.scalars(select(Payment)).all() == [payment]  # nothing written
