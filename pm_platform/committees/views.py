@@ -15,6 +15,7 @@ from pm_platform.committees.forms import MotionForm, ProxyForm, VerifyForm, Vote
 from pm_platform.committees.models import CommitteeTerm, Motion, MotionAttachment, PaperBallot, Proxy
 from pm_platform.core import clock
 from pm_platform.core.errors import DomainError
+from pm_platform.core.forms import attach_error
 from pm_platform.core.web import public_page
 from pm_platform.extensions import db
 from pm_platform.places import scope
@@ -80,7 +81,7 @@ def new_motion(compound_id: int):
             return redirect(url_for("committees.motion", motion_id=motion.id))
         except DomainError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.title).errors.append(exc.localized)
+            attach_error(form, exc)
     return render_template("committees/new_motion.html", form=form, compound=compound)
 
 
