@@ -81,7 +81,7 @@ def _date_arg(name: str = "as_of") -> dt.date:
 def _recent_periods(period: str, count: int = 6) -> list[str]:
     year, month = int(period[:4]), int(period[5:7])
     out = []
-    for _ in range(count):
+    for _step in range(count):
         out.append(f"{year:04d}-{month:02d}")
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return out

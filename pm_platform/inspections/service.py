@@ -23,7 +23,7 @@ from pm_platform.inspections.models import (
     Round, RoundItem,
 )
 from pm_platform.places import scope
-from pm_platform.places.models import Building, Compound
+from pm_platform.places.models import Building
 from pm_platform.workorders.photos import process_photo
 
 MANAGE_ROLES = frozenset({"admin", "community", "firm_manager"})

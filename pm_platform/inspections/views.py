@@ -164,7 +164,7 @@ def facilities(compound_id: int):
             return redirect(url_for("inspections.facilities", compound_id=compound_id))
         except ValidationError as error:
             db.session.rollback()
-            getattr(form, error.field, form.name).errors.append(error.localized)
+            getattr(form, error.field or "name", form.name).errors.append(error.localized)
         except DomainError as error:
             db.session.rollback()
             form.name.errors.append(error.localized)

@@ -12,12 +12,12 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from pm_platform.core import audit, clock
-from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from pm_platform.core.errors import Conflict, NotFound, ValidationError
 from pm_platform.core.models import User
 from pm_platform.fees import payments
 from pm_platform.parking import tariffs
 from pm_platform.parking.models import (
-    CAR_TYPES, LIST_KINDS, PASS_CHANNELS, SPACE_KINDS, GateEvent, ParkingAnomaly, ParkingCoupon, ParkingLot,
+    CAR_TYPES, LIST_KINDS, PASS_CHANNELS, SPACE_KINDS, ParkingAnomaly, ParkingCoupon, ParkingLot,
     ParkingPass, ParkingPassPurchase, ParkingSession, ParkingSpace, ParkingTariff, PlateListEntry, Vehicle,
 )
 from pm_platform.places import scope

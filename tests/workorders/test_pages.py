@@ -10,7 +10,7 @@ from sqlalchemy import select
 from pm_platform.core import clock
 from pm_platform.workorders import notices, service
 from pm_platform.workorders.models import NoticeRead, WorkOrder
-from tests.workorders.helpers import jpeg, walk_to_resolved
+from tests.workorders.helpers import jpeg
 
 
 class UserClient(FlaskClient):
