@@ -30,7 +30,7 @@ def bench_app(use_postgres: bool = True):
         url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     else:
         url = f"sqlite:////tmp/{name}.db"
-    app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "IDENTITY_KEY": "bench"})
+    app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "LOCAL_SECRETS": True, "PAYMENT_SANDBOX": True})
     try:
         with app.app_context():
             flask_migrate.upgrade(revision="heads")

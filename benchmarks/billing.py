@@ -251,7 +251,7 @@ def main() -> None:
     from pm_platform.db import Base
 
     recreate_database()
-    app = create_app({"DATABASE_URL": URL, "REDIS_URL": None, "SERVER_NAME": "pm.example.cn"})
+    app = create_app({"DATABASE_URL": URL, "REDIS_URL": None, "LOCAL_SECRETS": True, "PAYMENT_SANDBOX": True, "SERVER_NAME": "pm.example.cn"})
     engine = create_engine(normalise_database_url(URL))
     Base.metadata.create_all(engine)
     with app.app_context(), Session(engine) as session:

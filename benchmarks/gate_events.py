@@ -229,7 +229,7 @@ def main(seconds: int, rounds: int, use_postgres: bool) -> None:
         script.write_text(LUA, encoding="utf-8")
         port = free_port()
         log = open(Path(tmp) / "gunicorn.log", "wb")
-        env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": "", "SECRET_KEY": "bench", "IDENTITY_KEY": "bench",
+        env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": "", "PM_LOCAL_SECRETS": "1", "PAYMENT_SANDBOX": "1",
                "PYTHONPATH": str(ROOT)}
         server = subprocess.Popen([str(BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(WORKERS),
                                    "--preload", *GUNICORN_OPTIONS, "wsgi:app"],

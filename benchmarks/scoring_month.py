@@ -113,7 +113,7 @@ def admin(sql: str) -> None:
 def build_database() -> None:
     admin("DROP DATABASE IF EXISTS pm_bench_scoring WITH (FORCE)")
     admin("CREATE DATABASE pm_bench_scoring")
-    env = {**os.environ, "DATABASE_URL": DB_URL, "SECRET_KEY": "bench", "REDIS_URL": ""}
+    env = {**os.environ, "DATABASE_URL": DB_URL, "PM_LOCAL_SECRETS": "1", "REDIS_URL": ""}
     subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade", "heads"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     engine = create_engine(DB_URL)
@@ -147,7 +147,7 @@ def bench_compute() -> None:
     from pm_platform.extensions import db
     from pm_platform.scoring import service
 
-    app = create_app({"DATABASE_URL": DB_URL, "SECRET_KEY": "bench", "REDIS_URL": None})
+    app = create_app({"DATABASE_URL": DB_URL, "LOCAL_SECRETS": True, "REDIS_URL": None})
     with app.app_context():
         def bare():
             for sql in BARE_SQL:
@@ -173,7 +173,7 @@ def bench_compute() -> None:
 
 def bench_board() -> None:
     port = 18000 + os.getpid() % 1000
-    env = {**os.environ, "DATABASE_URL": DB_URL, "SECRET_KEY": "bench", "REDIS_URL": "", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "DATABASE_URL": DB_URL, "PM_LOCAL_SECRETS": "1", "REDIS_URL": "", "PYTHONPATH": str(ROOT)}
     web = subprocess.Popen([str(BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "4", "wsgi:app"], cwd=ROOT, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

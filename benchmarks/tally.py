@@ -89,7 +89,7 @@ def timed(fn) -> tuple[float, object]:
 
 def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "SECRET_KEY": "bench", "TESTING": False})
+    app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "LOCAL_SECRETS": True, "TESTING": False})
     rng = random.Random(278)
     with app.app_context():
         flask_migrate.upgrade(revision="heads")

@@ -26,7 +26,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
     from pm_platform import create_app
 
-    app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "TESTING": True})
+    app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "LOCAL_SECRETS": True, "TESTING": True})
     with app.app_context():
         import flask_migrate
         from sqlalchemy import func, insert, select

@@ -15,15 +15,16 @@ def create_app(config: dict | None = None) -> Flask:
     from pm_platform import extensions as ext
     from pm_platform.api.auth import authenticate_api_request
     from pm_platform.core import i18n, web
+    from pm_platform.core.secrets_config import configure_secrets
     from tasks.celery_app import celery_init_app
 
     root = INSTANCE_DIR.parent
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder=str(root / "templates"),
                 static_folder=str(root / "static"))
     app.config.from_object(Config)
-    app.config["IDENTITY_KEY"] = app.config.get("IDENTITY_KEY") or app.config["SECRET_KEY"]
     if config:
         app.config.update(config)
+    configure_secrets(app.config, INSTANCE_DIR)
     INSTANCE_DIR.mkdir(exist_ok=True)
 
     ext.db.init_app(app)

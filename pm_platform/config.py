@@ -8,9 +8,15 @@ INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # No default for any secret (see core/secrets_config.py): the app refuses to start without
+    # them, unless PM_LOCAL_SECRETS=1 (the demo, the tests) generates them under instance/.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     # Key for hashing ID and certificate numbers; must never change once owners are imported.
     IDENTITY_KEY = os.environ.get("IDENTITY_KEY") or None
+    LOCAL_SECRETS = os.environ.get("PM_LOCAL_SECRETS") or None
+    # The sandbox payment provider: only when asked for, and only with local secrets.
+    PAYMENT_SANDBOX = os.environ.get("PAYMENT_SANDBOX") or None
+    PAYMENT_SANDBOX_SECRET = os.environ.get("PAYMENT_SANDBOX_SECRET") or None
     # No DATABASE_URL: SQLite in instance/ so the platform runs with no server at all.
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'pm_platform.db'}"
     # No REDIS_URL: Celery runs tasks eagerly, in-process.

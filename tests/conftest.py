@@ -25,8 +25,9 @@ def app(tmp_path_factory):
     i18n.compile_catalogs()
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     app = create_app({
-        "TESTING": True, "DATABASE_URL": url, "REDIS_URL": None, "SECRET_KEY": "test-secret",
-        "IDENTITY_KEY": "test-identity-key", "WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://",
+        "TESTING": True, "DATABASE_URL": url, "REDIS_URL": None,
+        # secrets generated on this machine (instance/local-secrets.json), as the demo's are
+        "LOCAL_SECRETS": True, "PAYMENT_SANDBOX": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://",
     })
     with app.app_context():
         flask_migrate.upgrade(revision="heads")  # every domain branch of the migrations

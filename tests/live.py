@@ -59,7 +59,8 @@ class LiveEnv:
             self.db_name = None
             self.url = f"sqlite:///{tmp_dir / 'worker.db'}"
         self.env = {**os.environ, "DATABASE_URL": self.url, "REDIS_URL": self.redis_url,
-                    "IDENTITY_KEY": identity_key, "SECRET_KEY": "test-secret", "PYTHONPATH": str(ROOT)}
+                    "IDENTITY_KEY": identity_key, "PM_LOCAL_SECRETS": "1", "PAYMENT_SANDBOX": "1",
+                    "PYTHONPATH": str(ROOT)}
         self.flask("db", "upgrade", "heads")
         self.engine = create_engine(normalise_database_url(self.url))
 

@@ -55,6 +55,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unavailable(DomainError):
+    """Something the platform is not set up to do here (e.g. no online payment provider)."""
+
+    status = 503
+    code = "unavailable"
+
+
 class RowErrors(ValidationError):
     """A file with bad rows: every problem is listed, and nothing was written. A problem is the
     row's number and an error whose field is the column, so a page can say it in Chinese."""

@@ -10,9 +10,11 @@ same provider transaction id twice, changes nothing the second time.
                                  compound_id=cid, amount_fen=500, description="停车费")
     register_purpose_handler("parking.exit", lambda session, order: ...)
 
-The "sandbox" provider stands in for a real one (WeChat Pay, Alipay, UnionPay) in development
-and tests: `sign_sandbox_callback` signs a callback the way the provider would, and
-`complete_sandbox_payment` plays the provider paying an order.
+The "sandbox" provider stands in for a real one (WeChat Pay, Alipay, UnionPay) in the demo and
+the tests only: it exists when `PAYMENT_SANDBOX` is on, which core/secrets_config.py allows only
+with local secrets, never in a deployment. `sign_sandbox_callback` signs a callback the way the
+provider would, and `complete_sandbox_payment` plays the provider paying an order. With no
+provider enabled, nothing can be paid online: `open_payment_order` refuses with 503.
 """
 from __future__ import annotations
 
@@ -29,13 +31,14 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, in
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from pm_platform.core import audit, clock
-from pm_platform.core.errors import Conflict, NotFound, Unauthorized, ValidationError
+from pm_platform.core.errors import Conflict, NotFound, Unauthorized, Unavailable, ValidationError
 from pm_platform.core.models import User
 from pm_platform.db import Base, CreatedAt, Fen, intpk
 
 ORDER_STATUSES = ("pending", "paid", "failed")
 CURRENCY = "CNY"
-CALLBACK_WINDOW_SECONDS = 300  # a callback older (or further ahead) than this is refused
+CALLBACK_WINDOW_SECONDS = 300
+ORDER_REUSE_SECONDS = 2 * 3600  # a checkout stays payable this long (WeChat Pay's default expiry)  # a callback older (or further ahead) than this is refused
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 TIMESTAMP_HEADER = "X-Sandbox-Timestamp"
 
@@ -88,12 +91,29 @@ def open_payment_order(session: Session, actor: User | None, *, purpose: str, re
         raise ValidationError("no handler for payment purpose {purpose!r}", "purpose", purpose=purpose)
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
         raise ValidationError("amount must be a positive number of fen", "amount_fen")
+    provider = default_provider()
+    if provider is None:
+        raise Unavailable("online payment is not available here; please pay at the property office")
     order_no = f"PO{clock.now_utc():%Y%m%d%H%M%S}{secrets.token_hex(8).upper()}"
     session.execute(insert(_ORDERS), {
         "order_no": order_no, "purpose": purpose, "reference_id": reference_id, "compound_id": compound_id,
         "amount_fen": amount_fen, "currency": CURRENCY, "description": (description or "")[:200],
-        "status": "pending", "provider": default_provider(), "created_by": actor.id if actor else None})
+        "status": "pending", "provider": provider, "created_by": actor.id if actor else None})
     return order_no
+
+
+def reusable_order(session: Session, actor: User | None, *, purpose: str, reference_id: int,
+                   amount_fen: int) -> PaymentOrder | None:
+    """The payer's pending order for the same thing and amount, still inside the provider's
+    checkout window: a second press of "pay" returns it instead of a second order that could be
+    paid twice. Callers lock the thing paid for first, so two presses at once find one order."""
+    since = clock.now_utc() - dt.timedelta(seconds=ORDER_REUSE_SECONDS)
+    return session.scalar(select(PaymentOrder).where(
+        PaymentOrder.purpose == purpose, PaymentOrder.reference_id == reference_id,
+        PaymentOrder.amount_fen == amount_fen, PaymentOrder.status == "pending",
+        PaymentOrder.provider == default_provider(),
+        PaymentOrder.created_by == (actor.id if actor else None), PaymentOrder.created_at >= since,
+    ).order_by(PaymentOrder.id.desc()).limit(1))
 
 
 def create_payment_order(session: Session, actor: User | None, **order) -> PaymentOrder:
@@ -101,8 +121,18 @@ def create_payment_order(session: Session, actor: User | None, **order) -> Payme
     return get_order(session, open_payment_order(session, actor, **order))
 
 
-def default_provider() -> str:
-    return current_app.config.get("PAYMENT_PROVIDER", "sandbox")
+def enabled_providers() -> dict[str, type]:
+    """The providers this deployment may take payments through (the sandbox only when enabled)."""
+    return {SandboxProvider.name: SandboxProvider} if current_app.config.get("PAYMENT_SANDBOX") else {}
+
+
+def default_provider() -> str | None:
+    """The provider new orders go to, or None when online payment is not set up."""
+    enabled = enabled_providers()
+    wanted = current_app.config.get("PAYMENT_PROVIDER")
+    if wanted:
+        return wanted if wanted in enabled else None
+    return next(iter(enabled), None)
 
 
 def checkout_url(order: PaymentOrder, return_to: str = "") -> str:
@@ -140,11 +170,8 @@ class SandboxProvider:
 
     @staticmethod
     def secret() -> bytes:
-        configured = current_app.config.get("PAYMENT_SANDBOX_SECRET")
-        if configured:
-            return configured.encode()
-        # derived, so that a deployment without the setting still has a secret nobody knows
-        return hmac.new(current_app.config["SECRET_KEY"].encode(), b"payment-sandbox", hashlib.sha256).digest()
+        # its own secret, never derived from another (core/secrets_config.py requires it)
+        return current_app.config["PAYMENT_SANDBOX_SECRET"].encode()
 
     @classmethod
     def signature(cls, timestamp: str, raw_body: bytes) -> str:
@@ -173,9 +200,6 @@ class SandboxProvider:
         return data
 
 
-PROVIDERS = {SandboxProvider.name: SandboxProvider}
-
-
 def sign_sandbox_callback(payload: dict, timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
     """(raw body, headers) of a callback as the sandbox provider would send it."""
     raw = json.dumps(payload, separators=(",", ":")).encode()
@@ -187,7 +211,7 @@ def sign_sandbox_callback(payload: dict, timestamp: int | None = None) -> tuple[
 def handle_callback(session: Session, provider: str, headers, raw_body: bytes) -> PaymentOrder:
     """Verify a provider's callback and apply it once. Raises a DomainError for a callback that
     must not be trusted or does not match its order; nothing is written then."""
-    verifier = PROVIDERS.get(provider)
+    verifier = enabled_providers().get(provider)
     if verifier is None:
         raise NotFound("unknown payment provider {provider!r}", provider=provider)
     data = verifier.verify(headers, raw_body, clock.now_utc())

@@ -577,11 +577,17 @@ payments.register_purpose_handler(PURPOSE_UNIT_FEES, record_online_payment)
 
 
 def create_unit_payment_order(session: Session, actor: User, unit_id: int) -> payments.PaymentOrder:
-    """An owner pays everything their unit owes, online."""
+    """An owner pays everything their unit owes, online. Pressing "pay" again for the same bills
+    returns the order already open (one pending order per owner's set of bills)."""
     unit = get_unit(session, actor, unit_id)
+    session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())  # one press at a time
     owing = unit_owing_fen(session, unit.id)
     if owing <= 0:
         raise ValidationError("nothing is owed on this unit", "unit_id")
+    open_order = payments.reusable_order(session, actor, purpose=PURPOSE_UNIT_FEES, reference_id=unit.id,
+                                         amount_fen=owing)
+    if open_order is not None:
+        return open_order
     return payments.create_payment_order(session, actor, purpose=PURPOSE_UNIT_FEES, reference_id=unit.id,
                                          compound_id=unit.compound_id, amount_fen=owing,
                                          description=f"物业费 {unit.label}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from io import BytesIO
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -355,7 +355,8 @@ def my_bills():
     accounts = [{"unit": u, "bills": service.unit_bills(db.session, u.id), "entries": service.unit_payments(db.session, u.id),
                  "owing": service.unit_owing_fen(db.session, u.id), "credit": service.unit_credit_fen(db.session, u.id)}
                 for u in units]
-    return render_template("fees/my.html", accounts=accounts, form=ConfirmForm())
+    return render_template("fees/my.html", accounts=accounts, form=ConfirmForm(),
+                           online=payments.default_provider() is not None)
 
 
 @bp.post("/fees/units/<int:unit_id>/pay")
@@ -375,7 +376,7 @@ def pay(unit_id: int):
 def sandbox_checkout(order_no: str):
     """The sandbox provider's checkout page: stands in for WeChat Pay / Alipay in development
     and tests. Paying sends a signed callback through the same path a real provider uses."""
-    if not current_app.config.get("PAYMENT_SANDBOX_ENABLED", True):
+    if payments.SandboxProvider.name not in payments.enabled_providers():
         abort(404)
     order = payments.get_order(db.session, order_no)
     form = ConfirmForm()

@@ -318,8 +318,11 @@ def pending_order(session: Session, stay_id: int) -> payments.PaymentOrder | Non
         payments.PaymentOrder.status == "pending").order_by(payments.PaymentOrder.id.desc()).limit(1))
 
 
-def open_stay_order(session: Session, lot, stay_id: int, plate: str, owed_fen: int) -> str:
-    """A payment order for what a stay still owes; its order number."""
+def open_stay_order(session: Session, lot, stay_id: int, plate: str, owed_fen: int) -> str | None:
+    """A payment order for what a stay still owes; its order number (None where online payment
+    is not set up: the driver pays the attendant)."""
+    if payments.default_provider() is None:
+        return None
     return payments.open_payment_order(
         session, None, purpose=PAYMENT_PURPOSE, reference_id=stay_id, compound_id=lot.compound_id,
         amount_fen=owed_fen, description=f"停车费 {lot.name} {plate}")
