@@ -14,13 +14,14 @@ DOMAINS = ["core", "places", "fees", "revenue", "parking", "lockers", "committee
 def create_app(config: dict | None = None) -> Flask:
     from pm_platform import extensions as ext
     from pm_platform.api.auth import authenticate_api_request
-    from pm_platform.core import i18n, web
+    from pm_platform.core import i18n, routing, web
     from pm_platform.core.secrets_config import configure_secrets
     from tasks.celery_app import celery_init_app
 
     root = INSTANCE_DIR.parent
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder=str(root / "templates"),
                 static_folder=str(root / "static"))
+    routing.install(app)
     app.config.from_object(Config)
     if config:
         app.config.update(config)
@@ -39,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     ext.limiter.init_app(app)
     ext.api.init_app(app, spec_kwargs={"info": {"description": "pm_platform JSON API"}})
     ext.api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    ext.api.register_converter(routing.IdConverter, routing.id_parameter_schema)
     celery_init_app(app)
 
     for domain in DOMAINS:

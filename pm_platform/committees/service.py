@@ -20,6 +20,7 @@ from pm_platform.committees.models import (
 )
 from pm_platform.core import audit, clock
 from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from pm_platform.core.files import safe_filename
 from pm_platform.core.models import User
 from pm_platform.core.money import div_round_half_up
 from pm_platform.places import scope
@@ -872,18 +873,18 @@ def evidence_pack(session: Session, actor: User, motion_id: int) -> bytes:
                                   .where(Proxy.motion_id == motion.id).order_by(Proxy.id)).all()
         pack.writestr("proxies.csv", table(["id", "voter_no", "holder_id", "status", "reviewed_by_id", "letter"],
                                            [(p.id, no, p.holder_id, p.status, p.reviewed_by_id or "",
-                                             f"proxies/{p.id}-{p.letter_name}") for p, no in proxies]))
+                                             f"proxies/{p.id}-{safe_filename(p.letter_name)}") for p, no in proxies]))
         for proxy, _ in proxies:
-            pack.writestr(f"proxies/{proxy.id}-{proxy.letter_name}", proxy.letter)
+            pack.writestr(f"proxies/{proxy.id}-{safe_filename(proxy.letter_name)}", proxy.letter)
         papers = session.execute(select(PaperBallot, RegisterVoter.voter_no)
                                  .join(RegisterVoter, RegisterVoter.id == PaperBallot.voter_id)
                                  .where(PaperBallot.motion_id == motion.id).order_by(PaperBallot.id)).all()
         pack.writestr("paper_ballots.csv", table(
             ["id", "voter_no", "choice", "status", "entered_by_id", "confirmed_by_id", "scan"],
-            [(p.id, no, p.choice, p.status, p.entered_by_id, p.confirmed_by_id or "", f"paper/{p.id}-{p.scan_name}")
+            [(p.id, no, p.choice, p.status, p.entered_by_id, p.confirmed_by_id or "", f"paper/{p.id}-{safe_filename(p.scan_name)}")
              for p, no in papers]))
         for paper, _ in papers:
-            pack.writestr(f"paper/{paper.id}-{paper.scan_name}", paper.scan)
+            pack.writestr(f"paper/{paper.id}-{safe_filename(paper.scan_name)}", paper.scan)
         entries = session.scalars(select(AuditEntry).where(AuditEntry.entity == "motion",
                                                            AuditEntry.entity_id == str(motion.id)).order_by(AuditEntry.id))
         pack.writestr("audit.jsonl", "".join(json.dumps(
@@ -896,7 +897,7 @@ def evidence_pack(session: Session, actor: User, motion_id: int) -> bytes:
         for document in session.scalars(select(MotionDocument).where(MotionDocument.motion_id == motion.id)):
             pack.writestr(f"announcements/{document.kind}.pdf", document.content)
         for attachment in session.scalars(select(MotionAttachment).where(MotionAttachment.motion_id == motion.id)):
-            pack.writestr(f"attachments/{attachment.id}-{attachment.filename}", attachment.content)
+            pack.writestr(f"attachments/{attachment.id}-{safe_filename(attachment.filename)}", attachment.content)
     audit.record(session, actor, "motion.evidence_pack", "motion", motion.id, {})
     return buffer.getvalue()
 

@@ -15,6 +15,7 @@ from pm_platform.committees.forms import MotionForm, ProxyForm, VerifyForm, Vote
 from pm_platform.committees.models import CommitteeTerm, Motion, MotionAttachment, PaperBallot, Proxy
 from pm_platform.core import clock
 from pm_platform.core.errors import DomainError
+from pm_platform.core.files import safe_filename
 from pm_platform.core.forms import attach_error
 from pm_platform.core.web import public_page
 from pm_platform.extensions import db
@@ -180,7 +181,7 @@ def proxy_letter(proxy_id: int):
     motion = service.get_motion(db.session, current_user, proxy.motion_id)
     if not service.can_manage(db.session, current_user, motion.compound_id):
         abort(403)
-    return send_file(BytesIO(proxy.letter), download_name=proxy.letter_name, as_attachment=True)
+    return send_file(BytesIO(proxy.letter), download_name=safe_filename(proxy.letter_name), as_attachment=True)
 
 
 @bp.post("/motions/<int:motion_id>/paper")
@@ -216,7 +217,7 @@ def paper_scan(paper_id: int):
     motion = service.get_motion(db.session, current_user, paper.motion_id)
     if not service.can_manage(db.session, current_user, motion.compound_id):
         abort(403)
-    return send_file(BytesIO(paper.scan), download_name=paper.scan_name, as_attachment=True)
+    return send_file(BytesIO(paper.scan), download_name=safe_filename(paper.scan_name), as_attachment=True)
 
 
 @bp.get("/motions/<int:motion_id>/attachments/<int:attachment_id>")
@@ -226,7 +227,7 @@ def attachment(motion_id: int, attachment_id: int):
     item = db.session.get(MotionAttachment, attachment_id)
     if item is None or item.motion_id != motion_id:
         abort(404)
-    return send_file(BytesIO(item.content), download_name=item.filename, as_attachment=True)
+    return send_file(BytesIO(item.content), download_name=safe_filename(item.filename), as_attachment=True)
 
 
 @bp.get("/motions/<int:motion_id>/public")

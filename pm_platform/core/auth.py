@@ -46,9 +46,21 @@ def get_user_by_name(session: Session, username: str) -> User:
     return user
 
 
+_NO_USER_HASH: list[str] = []
+
+
+def _no_user_hash() -> str:
+    """A hash to check when the name is unknown, so that the answer takes as long as for a real
+    account and its timing does not tell whether a user name exists."""
+    if not _NO_USER_HASH:
+        _NO_USER_HASH.append(generate_password_hash(secrets.token_urlsafe(16)))
+    return _NO_USER_HASH[0]
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.username == (username or "").strip()))
-    if user is None or not user.is_enabled or not check_password_hash(user.password_hash, password or ""):
+    password_hash = user.password_hash if user is not None else _no_user_hash()
+    if not check_password_hash(password_hash, password or "") or user is None or not user.is_enabled:
         return None
     user.last_login_at = clock.now_utc()
     return user

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from pm_platform.core import auth
 from pm_platform.core.forms import LoginForm, TokenForm
+from pm_platform.core.routing import safe_next
 from pm_platform.core.web import public_page
 from pm_platform.core.models import ApiToken
 from pm_platform.extensions import db, limiter
@@ -35,8 +36,7 @@ def login():
         if user is not None:
             db.session.commit()
             login_user(user)
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("core.home"))
+            return redirect(safe_next(request.args.get("next"), url_for("core.home")))
         form.password.errors.append(_("Wrong username or password."))
     return render_template("core/login.html", form=form)
 

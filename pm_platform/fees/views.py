@@ -16,6 +16,7 @@ from pm_platform.core import clock, sheets
 from pm_platform.core.errors import DomainError, ValidationError
 from pm_platform.core.money import format_yuan, parse_yuan
 from pm_platform.core.pdf import render_pdf
+from pm_platform.core.routing import safe_next
 from pm_platform.core.web import public_page
 from pm_platform.extensions import db
 from pm_platform.fees import payments, service
@@ -380,8 +381,7 @@ def sandbox_checkout(order_no: str):
         abort(404)
     order = payments.get_order(db.session, order_no)
     form = ConfirmForm()
-    back = request.args.get("next", "")
-    back = back if back.startswith("/") and not back.startswith("//") else url_for("core.home")
+    back = safe_next(request.args.get("next"), url_for("core.home"))
     if form.validate_on_submit():
         try:
             payments.complete_sandbox_payment(db.session, order_no)

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from pm_platform.core import clock, money
 from pm_platform.core.errors import ValidationError
+from pm_platform.core.files import safe_filename
 from pm_platform.core.forms import ActionForm, attach_error
 from pm_platform.core.pdf import render_pdf
 from pm_platform.extensions import db
@@ -102,7 +103,7 @@ def reverse(entry_id: int):
 @login_required
 def attachment(entry_id: int):
     item = service.get_attachment(db.session, current_user, entry_id)
-    return send_file(BytesIO(item.data), mimetype=item.content_type, as_attachment=True, download_name=item.filename)
+    return send_file(BytesIO(item.data), mimetype=item.content_type, as_attachment=True, download_name=safe_filename(item.filename))
 
 
 @bp.get("/compounds/<int:compound_id>/fund/disclosures")

@@ -225,3 +225,15 @@ def test_committee_creates_an_election_on_the_page(login, session, assembly):
     motion = session.scalar(select(Motion).where(Motion.title == "第二届业委会选举"))
     assert motion.seats == 5 and [c.name for c in motion.candidates] == ["Alice", "Bob"]
     assert clock.as_utc(motion.opens_at) == dt.datetime(2030, 5, 1, 1, 0, tzinfo=dt.timezone.utc)  # Beijing 09:00
+
+
+def test_an_uploaded_name_is_never_a_path_in_the_evidence_pack(session, assembly):
+    """A letter uploaded as `../../etc/委托书.pdf` lands inside the pack's proxies folder."""
+    from pm_platform.committees import service
+    motion = assembly.opened(session)
+    proxy = service.submit_proxy(session, assembly.users["carol"], motion.id, assembly.committee.username,
+                                 "../../etc/委托书.pdf", b"%PDF")
+    session.commit()
+    names = zipfile.ZipFile(io.BytesIO(service.evidence_pack(session, assembly.committee, motion.id))).namelist()
+    assert f"proxies/{proxy.id}-委托书.pdf" in names
+    assert not [name for name in names if ".." in name or name.startswith("/")]

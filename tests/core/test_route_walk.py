@@ -25,7 +25,7 @@ def fill(rule, value):
     url = rule.rule
     for name, converter in rule._converters.items():
         kind = type(converter).__name__
-        if kind == "IntegerConverter":
+        if kind in ("IntegerConverter", "IdConverter"):
             replacement = str(value)
         elif kind == "AnyConverter":  # a fixed choice, e.g. <any(district, street):kind>
             replacement = sorted(converter.items)[0]

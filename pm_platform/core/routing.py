@@ -1,0 +1,72 @@
+"""Rules every request obeys, written once: ids within the database's range, no NUL bytes, and
+one safe-URL check for every redirect a request names (`?next=`), and private answers kept private.
+
+An id beyond PostgreSQL's `integer` reached a query that overflowed (a 500, anonymous pages
+included); a NUL byte in a path or a parameter failed in the driver (PostgreSQL text cannot hold
+one); `?next=https://evil.example` on the login sent a signed-in user away.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, request
+from flask_login import current_user
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1  # the database's integer (every primary key is one)
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: a number beyond MAX_ID matches no route, so it is a 404."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def id_parameter_schema(converter: IdConverter) -> dict:
+    """How the OpenAPI document describes such a path parameter."""
+    return {"type": "integer", "minimum": 0 if converter.min is None else converter.min, "maximum": converter.max}
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """`target` when it is a path on this site, else `fallback`: the one check every redirect to a
+    URL that came with the request goes through."""
+    target = (target or "").strip()
+    if (not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(ch) < 32 or ord(ch) == 127 for ch in target)):
+        return fallback
+    parts = urlsplit(target)
+    return fallback if parts.scheme or parts.netloc else target
+
+
+def _has_nul(values) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values.getlist(key)) for key in values)
+
+
+def refuse_nul_bytes():
+    """A NUL byte anywhere a service could read it is a 400 before any view runs."""
+    if "\x00" in request.path or _has_nul(request.args):
+        abort(400)
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data") and _has_nul(request.form):
+        abort(400)
+
+
+def keep_private(response):
+    """What a signed-in user or a token sees (pages, photos, receipts, scans) is never kept by a
+    shared cache or on disk: `Cache-Control: private, no-store`. Static assets stay cacheable."""
+    if request.path.startswith("/static/"):
+        return response
+    if current_user.is_authenticated or request.headers.get("Authorization"):
+        response.cache_control.public = False
+        response.cache_control.max_age = None
+        response.cache_control.private = True
+        response.cache_control.no_store = True
+    return response
+
+
+def install(app: Flask) -> None:
+    """Call before any blueprint is registered (rules bind their converters when added)."""
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_nul_bytes)
+    app.after_request(keep_private)

@@ -1,0 +1,72 @@
+"""Rules every request obeys (core/routing.py, core/files.py): found by attacking the platform as
+an outsider and as each role; each was a 500, a redirect off-site or a leak before."""
+import pytest
+
+from pm_platform.core.files import safe_filename
+from pm_platform.core.routing import MAX_ID, safe_next
+
+
+@pytest.mark.parametrize("path", [f"/workorders/{MAX_ID + 1}", "/workorders/99999999999999999999",
+                                  f"/api/v1/work-orders/{2**63}", f"/motions/{2**40}/public"])
+def test_ids_beyond_the_database_range_are_not_found(client, path, login, world, session):
+    login(world.user(session, "bureau"))
+    assert client.get(path).status_code == 404
+
+
+def test_an_id_at_the_top_of_the_range_is_looked_up_and_not_found(client, login, world, session):
+    login(world.user(session, "bureau"))
+    assert client.get(f"/workorders/{MAX_ID}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/login%00", "/motions/1%00/public", "/login?next=%00", "/?lang=zh%00"])
+def test_a_nul_byte_is_a_bad_request_even_anonymously(client, path):
+    assert client.get(path).status_code == 400
+
+
+def test_a_nul_byte_in_a_posted_form_is_a_bad_request(client):
+    assert client.post("/login", data={"username": "a\x00b", "password": "x"}).status_code == 400
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "\\\\evil",
+                                    "javascript:alert(1)", "/ok\r\nLocation: https://evil.example", " https://e.x"])
+def test_a_next_parameter_off_this_site_goes_home_instead(target):
+    assert safe_next(target, "/home") == "/home"
+
+
+def test_a_next_parameter_on_this_site_is_followed():
+    assert safe_next("/fees/my?x=1#top", "/home") == "/fees/my?x=1#top"
+
+
+def test_the_login_never_sends_a_user_off_site(client, world, session):
+    user = world.user(session, "owner")
+    user.password_hash = __import__("werkzeug.security").security.generate_password_hash("right-password-1")
+    session.commit()
+    answer = client.post("/login?next=//evil.example/pay", data={"username": user.username,
+                                                                "password": "right-password-1"})
+    assert answer.status_code == 302 and "evil.example" not in answer.location
+
+
+def test_what_a_signed_in_user_sees_is_private_and_not_stored(client, login, world, session):
+    login(world.user(session, "owner"))
+    page = client.get("/account")
+    assert page.status_code == 200
+    assert "private" in page.headers["Cache-Control"] and "no-store" in page.headers["Cache-Control"]
+    assert "public" not in page.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize("name, safe", [("../../etc/passwd", "passwd"), ("C:\\scans\\委托书.pdf", "委托书.pdf"),
+                                        ("..", "file"), ("a\x00b.pdf", "a_b.pdf"), (".hidden", "hidden"),
+                                        ("", "file"), ("x" * 300 + ".pdf", "x" * 116 + ".pdf")])
+def test_uploaded_names_are_never_paths(name, safe):
+    assert safe_filename(name) == safe
+
+
+def test_an_unknown_user_name_costs_a_password_check_like_a_known_one(session, world, monkeypatch):
+    """Login time must not tell whether a user name exists: both paths check one password hash."""
+    from pm_platform.core import auth
+    checked = []
+    real = auth.check_password_hash
+    monkeypatch.setattr(auth, "check_password_hash", lambda h, p: checked.append(h) or real(h, p))
+    assert auth.authenticate(session, "nobody-by-this-name", "guess-1234") is None
+    assert auth.authenticate(session, world.user(session, "owner").username, "guess-1234") is None
+    assert len(checked) == 2 and checked[0].startswith(checked[1].split("$", 1)[0])
