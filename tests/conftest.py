@@ -78,7 +78,7 @@ def login(client, session):
         # keep answering with the previous user after a switch.
         g.pop("_login_user", None)
         with client.session_transaction() as flask_session:
-            flask_session["_user_id"] = str(user.id)
+            flask_session["_user_id"] = user.get_id()
             flask_session["_fresh"] = True
         return client
     return _login

@@ -97,7 +97,17 @@ def bearer_secret() -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+def end_sessions(session: Session, user: User) -> None:
+    """Sign the user out everywhere: every session cookie issued so far stops working (a cookie
+    copied before sign-out cannot be replayed after it)."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    session.flush()
+
+
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_enabled else None
+def _load_user(session_id: str) -> User | None:
+    user_id, _dot, epoch = session_id.partition(".")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 10 else None
+    if user is None or not user.is_enabled or (epoch or "0") != str(user.session_epoch):
+        return None
+    return user

@@ -20,12 +20,17 @@ class User(UserMixin, Base):
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[CreatedAt]
     last_login_at: Mapped[dt.datetime | None]
+    # part of the session cookie's user id; signing out moves it on, so a copied cookie stops working
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
     @property
     def is_active(self) -> bool:  # Flask-Login asks this
         return self.is_enabled
+
+    def get_id(self) -> str:  # what the session cookie holds: "<id>.<epoch>"
+        return f"{self.id}.{self.session_epoch}"
 
 
 class ApiToken(Base):

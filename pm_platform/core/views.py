@@ -44,6 +44,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    auth.end_sessions(db.session, current_user)
+    db.session.commit()
     logout_user()
     return redirect(url_for("core.login"))
 

@@ -70,3 +70,20 @@ def test_an_unknown_user_name_costs_a_password_check_like_a_known_one(session, w
     assert auth.authenticate(session, "nobody-by-this-name", "guess-1234") is None
     assert auth.authenticate(session, world.user(session, "owner").username, "guess-1234") is None
     assert len(checked) == 2 and checked[0].startswith(checked[1].split("$", 1)[0])
+
+
+def test_a_session_cookie_copied_before_sign_out_does_not_work_after_it(app, session, world):
+    from werkzeug.security import generate_password_hash
+    user = world.user(session, "owner")
+    user.password_hash = generate_password_hash("right-password-1")
+    session.commit()
+    browser = app.test_client()
+    assert browser.post("/login", data={"username": user.username, "password": "right-password-1"}).status_code == 302
+    cookie = browser.get_cookie("session").value
+    assert browser.get("/account").status_code == 200
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    assert thief.get("/account").status_code == 200  # the copied cookie works while signed in
+    assert browser.post("/logout").status_code == 302
+    replayed = thief.get("/account")
+    assert replayed.status_code == 302 and "/login" in replayed.location

@@ -28,7 +28,7 @@ def as_user(app, session):
     def _client(user):
         client = UserClient(app, app.response_class, use_cookies=True)
         with client.session_transaction() as flask_session:
-            flask_session["_user_id"] = str(user.id)
+            flask_session["_user_id"] = user.get_id()
             flask_session["_fresh"] = True
         return client
     return _client
