@@ -14,7 +14,7 @@ DOMAINS = ["core", "places", "fees", "revenue", "parking", "lockers", "committee
 def create_app(config: dict | None = None) -> Flask:
     from pm_platform import extensions as ext
     from pm_platform.api.auth import authenticate_api_request
-    from pm_platform.core import i18n, routing, web
+    from pm_platform.core import headers, i18n, routing, web
     from pm_platform.core.secrets_config import configure_secrets
     from tasks.celery_app import celery_init_app
 
@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     ext.login_manager.init_app(app)
     ext.login_manager.login_view = "core.login"
     ext.csrf.init_app(app)
+    headers.install(app)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(p) for p in i18n.translation_dirs())
     ext.babel.init_app(app, locale_selector=web.select_locale)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")

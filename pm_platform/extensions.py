@@ -8,6 +8,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
+from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -81,3 +82,4 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 api = Api()
+talisman = Talisman()

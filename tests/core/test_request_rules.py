@@ -87,3 +87,41 @@ def test_a_session_cookie_copied_before_sign_out_does_not_work_after_it(app, ses
     assert browser.post("/logout").status_code == 302
     replayed = thief.get("/account")
     assert replayed.status_code == 302 and "/login" in replayed.location
+
+
+def test_every_page_carries_the_security_headers(client):
+    page = client.get("/login")
+    csp = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "object-src 'none'" in csp
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in page.headers  # plain HTTP (the demo): no HSTS
+
+
+def test_behind_a_tls_proxy_the_session_cookie_is_secure_and_hsts_is_sent(app, session, world):
+    from werkzeug.security import generate_password_hash
+    user = world.user(session, "owner")
+    user.password_hash = generate_password_hash("right-password-1")
+    session.commit()
+    browser = app.test_client()
+    answer = browser.post("/login", data={"username": user.username, "password": "right-password-1"},
+                          headers={"X-Forwarded-Proto": "https"})
+    cookie = answer.headers["Set-Cookie"]
+    assert "session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+    assert "max-age=31536000" in answer.headers["Strict-Transport-Security"]
+    plain = app.test_client().get("/login")
+    assert all("Secure" not in c for c in plain.headers.getlist("Set-Cookie"))
+
+
+def test_the_one_inline_script_carries_the_pages_nonce(client, session, world, login):
+    """The scan page's geolocation script runs under the policy: its nonce is the header's."""
+    import re
+
+    from tests.inspections.helpers import facility, token
+    item = facility(session, world.user(session, "firm_manager"), world.compounds[0], name="4号灭火器")
+    tok = token(session, item.id)
+    login(world.user(session, "firm_staff"))
+    page = client.get(f"/q/{tok}")
+    nonce = re.search(r"'nonce-([^']+)'", page.headers["Content-Security-Policy"]).group(1)
+    assert f'<script nonce="{nonce}">' in page.get_data(as_text=True)
