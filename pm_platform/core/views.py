@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, the home page and the user's own account (API tokens)."""
+"""Sign-in, sign-out and the user's own account (API tokens). The start page is the home domain's."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -36,7 +36,7 @@ def login():
             db.session.commit()
             login_user(user)
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("core.home"))
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("home.index"))
         form.password.errors.append(_("Wrong username or password."))
     return render_template("core/login.html", form=form)
 
@@ -46,12 +46,6 @@ def login():
 def logout():
     logout_user()
     return redirect(url_for("core.login"))
-
-
-@bp.get("/")
-@login_required
-def home():
-    return redirect(url_for("places.compounds"))
 
 
 @bp.route("/account", methods=["GET", "POST"])

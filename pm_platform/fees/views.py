@@ -380,7 +380,7 @@ def sandbox_checkout(order_no: str):
     order = payments.get_order(db.session, order_no)
     form = ConfirmForm()
     back = request.args.get("next", "")
-    back = back if back.startswith("/") and not back.startswith("//") else url_for("core.home")
+    back = back if back.startswith("/") and not back.startswith("//") else url_for("home.index")
     if form.validate_on_submit():
         try:
             payments.complete_sandbox_payment(db.session, order_no)
