@@ -160,11 +160,12 @@ def office_section(session: Session, user: User) -> dict:
         "overdue": [_order(o, now, names) for o in in_office["overdue"]],
         "counts": {key: len(orders) for key, orders in in_office.items()},
         "missed": [_round(s, names) for s in missed],
-        "waivers": len(waivers),
+        "waivers": len(waivers) if deciders else None,   # only the community office decides waivers
         "quarter": quarter,
         "late_disclosures": [{"compound_id": row["compound"].id, "compound": row["compound"].name}
                              for row in disclosure_rows if row["on_time"] is False],
         "lists": _lists(session, user),
+        "has_scores": scoring.latest_card_month(session, user) is not None,
     }
 
 
