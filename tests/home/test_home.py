@@ -302,3 +302,23 @@ def test_no_role_gets_guidance_and_anonymous_visitors_sign_in(session, world, cl
     session.commit()
     assert client.get("/").status_code == 302
     assert "您的账号还没有角色" in home(client, login, nobody)
+
+
+def test_manager_sees_parking_anomalies_of_their_lots_only(session, world, client, login):
+    from pm_platform.parking import service as parking
+    from pm_platform.places.service import create_device
+
+    manager = world.user(session, "firm_manager")
+    lot = parking.create_lot(session, manager, world.compounds[0].id, "东门停车场", 50,
+                             {"template": "standard", "free_minutes": 15, "first_minutes": 60, "first_price_fen": 500,
+                              "unit_minutes": 30, "unit_price_fen": 200, "cap_fen": 3000})
+    _device, key = create_device(session, None, "gate", world.compounds[0].id)
+    session.commit()
+    exit_only = client.post("/api/v1/parking/gate-events", headers={"Authorization": f"Bearer {key}"},
+                            json={"event_id": "x1", "lot_id": lot.id, "plate": "京A12345", "direction": "out",
+                                  "at": (NOW - dt.timedelta(minutes=1)).isoformat()})
+    assert exit_only.json["outcome"] == "anomaly"
+    anomalies = block(home(client, login, manager), "manager-anomalies")
+    assert "东门停车场" in anomalies and "1 条待处理" in anomalies
+    other = factories.firm_manager_for(session, world.compounds[1])
+    assert "暂无待处理的停车异常" in block(home(client, login, other), "manager-anomalies")
