@@ -8,7 +8,7 @@ from flask import Flask
 from pm_platform.config import INSTANCE_DIR, Config
 
 # Domains with pages (views.py), JSON endpoints (api.py) or commands (cli.py), in import order.
-DOMAINS = ["core", "places", "fees", "revenue", "parking", "lockers", "committees", "workorders", "inspections", "scoring"]
+DOMAINS = ["core", "places", "fees", "revenue", "parking", "lockers", "committees", "workorders", "inspections", "scoring", "home"]
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -408,6 +408,42 @@ def my_ballot(session: Session, user: User, motion: Motion) -> Ballot | None:
     return session.scalar(select(Ballot).where(Ballot.motion_id == motion.id, Ballot.voter_id == voter.id))
 
 
+def votes_waiting(session: Session, user: User) -> list[dict]:
+    """Open motions in the owner's compounds on whose register they stand, with whether they
+    have voted yet (for the owner's start page), closing soonest first."""
+    owner = owner_of(session, user)
+    if owner is None:
+        return []
+    motions = session.scalars(select(Motion).where(
+        Motion.status == "open", Motion.compound_id.in_(scope.compound_ids(session, user, {"owner"})))
+        .order_by(Motion.closes_at, Motion.id)).all()
+    waiting = []
+    for motion in motions:
+        voter = voter_for(session, motion, owner)
+        if voter is not None:
+            voted = session.scalar(select(Ballot.id).where(Ballot.motion_id == motion.id, Ballot.voter_id == voter.id))
+            waiting.append({"id": motion.id, "title": motion.title, "opens_at": motion.opens_at,
+                            "closes_at": motion.closes_at, "has_voted": voted is not None})
+    return waiting
+
+
+def committee_queue(session: Session, user: User) -> list[dict]:
+    """Draft and open motions of the compounds the user runs the assembly for, each with the
+    proxies and paper ballots still waiting for review (for the committee's start page)."""
+    compounds = [cid for cid in session.scalars(scope.compound_ids(session, user, {"committee", "community", "admin"}))
+                 if can_manage(session, user, cid)]
+    motions = session.scalars(select(Motion).where(Motion.compound_id.in_(compounds),
+                                                   Motion.status.in_(("draft", "open")))
+                              .order_by(Motion.status.desc(), Motion.closes_at, Motion.id).limit(100)).all()
+    pending = lambda model: dict(session.execute(  # noqa: E731
+        select(model.motion_id, func.count()).where(model.motion_id.in_([m.id for m in motions]),
+                                                     model.status == "pending").group_by(model.motion_id)).all())
+    proxies, papers = pending(Proxy), pending(PaperBallot)
+    return [{"id": m.id, "title": m.title, "status": m.status, "compound_id": m.compound_id,
+             "opens_at": m.opens_at, "closes_at": m.closes_at,
+             "pending_proxies": proxies.get(m.id, 0), "pending_papers": papers.get(m.id, 0)} for m in motions]
+
+
 # --- proxies ------------------------------------------------------------------------
 
 def submit_proxy(session: Session, actor: User, motion_id: int, holder_username: str, letter_name: str,

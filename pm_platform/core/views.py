@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, the home page and the user's own account (API tokens)."""
+"""Sign-in, sign-out and the user's own account (API tokens). The start page is the home domain's."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -36,7 +36,7 @@ def login():
         if user is not None:
             db.session.commit()
             login_user(user)
-            return redirect(safe_next(request.args.get("next"), url_for("core.home")))
+            return redirect(safe_next(request.args.get("next"), url_for("home.index")))
         form.password.errors.append(_("Wrong username or password."))
     return render_template("core/login.html", form=form)
 
@@ -48,12 +48,6 @@ def logout():
     db.session.commit()
     logout_user()
     return redirect(url_for("core.login"))
-
-
-@bp.get("/")
-@login_required
-def home():
-    return redirect(url_for("places.compounds"))
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -436,6 +436,29 @@ def unit_credit_fen(session: Session, unit_id: int) -> int:
         select(Payment).where(Payment.unit_id == unit_id, Payment.kind == "payment")))
 
 
+def owner_bills_due(session: Session, user: User) -> list[dict]:
+    """For each unit the signed-in owner owns (in compounds where they hold the owner role): what
+    is owed and the open bills behind it, the earliest due first (for the owner's start page)."""
+    units = session.execute(
+        select(Unit, Building.name, Compound.name).join(Ownership, Ownership.unit_id == Unit.id)
+        .join(Owner, Owner.id == Ownership.owner_id).join(Building, Building.id == Unit.building_id)
+        .join(Compound, Compound.id == Unit.compound_id)
+        .where(Owner.user_id == user.id, Unit.compound_id.in_(scope.compound_ids(session, user, {"owner"})))
+        .order_by(Unit.id)).all()
+    accounts = []
+    for unit, building, compound in units:
+        bills = session.execute(
+            select(Bill, FeeItem.name).join(FeeItem, FeeItem.id == Bill.fee_item_id)
+            .where(Bill.unit_id == unit.id, Bill.amount_fen - Bill.waived_fen - Bill.paid_fen > 0)
+            .order_by(Bill.due_on, Bill.period, Bill.id)).all()
+        accounts.append({
+            "unit_id": unit.id, "label": unit_label(building, unit.entrance, unit.room), "compound": compound,
+            "owing_fen": unit_owing_fen(session, unit.id),
+            "bills": [{"period": b.period, "item": name, "owing_fen": b.owing_fen, "due_on": b.due_on,
+                       "is_overdue": b.due_on < clock.local_today()} for b, name in bills]})
+    return accounts
+
+
 def _open_bills(session: Session, unit_id: int, bill_ids: list[int] | None = None) -> list[Bill]:
     query = select(Bill).where(Bill.unit_id == unit_id, Bill.amount_fen - Bill.waived_fen - Bill.paid_fen > 0)
     if bill_ids is not None:

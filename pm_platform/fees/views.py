@@ -381,7 +381,7 @@ def sandbox_checkout(order_no: str):
         abort(404)
     order = payments.get_order(db.session, order_no)
     form = ConfirmForm()
-    back = safe_next(request.args.get("next"), url_for("core.home"))
+    back = safe_next(request.args.get("next"), url_for("home.index"))
     if form.validate_on_submit():
         try:
             payments.complete_sandbox_payment(db.session, order_no)

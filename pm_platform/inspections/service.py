@@ -482,6 +482,26 @@ def today_for(session: Session, user: User, day: dt.date | None = None) -> list[
         .order_by(Round.opens_at)))
 
 
+def missed_rounds(session: Session, user: User, since: dt.date, roles=VIEW_ROLES) -> list[RoundSummary]:
+    """Rounds due from `since` to today, in the compounds the user's `roles` cover, that left
+    items missed: the most recent first."""
+    with_missed = select(RoundItem.round_id).where(RoundItem.status == "missed")
+    rounds = session.scalars(
+        select(Round).where(Round.due_date >= since, Round.due_date <= clock.local_today(), Round.id.in_(with_missed),
+                            Round.compound_id.in_(scope.compound_ids(session, user, roles)))
+        .options(selectinload(Round.items), selectinload(Round.plan))
+        .order_by(Round.due_date.desc(), Round.opens_at.desc()).limit(200)).all()
+    return [RoundSummary(round_, item_counts(round_)) for round_ in rounds]
+
+
+def item_counts(round_: Round) -> dict[str, int]:
+    """How many of a round's items are due, done on time, done late and missed."""
+    counts = {status: 0 for status in ("due", "on_time", "late", "missed")}
+    for item in round_.items:
+        counts[item.status] += 1
+    return counts
+
+
 def facility_history(session: Session, user: User, facility_id: int, limit: int = 200) -> tuple[Facility, list[Record], list[Finding]]:
     facility = get_facility(session, user, facility_id, VIEW_ROLES)
     records = session.scalars(select(Record).where(Record.facility_id == facility.id)

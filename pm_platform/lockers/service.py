@@ -190,6 +190,19 @@ def resident_notices(session: Session, user: User, now: dt.datetime | None = Non
             if clock.as_utc(p.deposited_at) < now - dt.timedelta(hours=p.site.contract.free_hours)]
 
 
+def waiting_parcels(session: Session, user: User, now: dt.datetime | None = None) -> list[dict]:
+    """Parcels in a cabinet for units the signed-in owner owns, not yet picked up, oldest first;
+    each says where it is and whether its free hours have run out."""
+    now = now or clock.now_utc()
+    units = select(Ownership.unit_id).join(Owner, Owner.id == Ownership.owner_id).where(Owner.user_id == user.id)
+    parcels = session.scalars(select(Parcel).join(LockerSite, LockerSite.id == Parcel.site_id).where(
+        Parcel.unit_id.in_(units), Parcel.picked_up_at.is_(None), Parcel.deposited_at.is_not(None),
+        LockerSite.compound_id.in_(scope.compound_ids(session, user, {"owner"}))).order_by(Parcel.deposited_at)).all()
+    return [{"code": p.parcel_code, "site": p.site.name, "deposited_at": p.deposited_at,
+             "is_overdue": clock.as_utc(p.deposited_at) < now - dt.timedelta(hours=p.site.contract.free_hours)}
+            for p in parcels]
+
+
 # --- monthly settlement ---------------------------------------------------------------
 
 def _in_force(contract: LockerContract, start: dt.date, end: dt.date) -> bool:

@@ -377,6 +377,16 @@ def open_anomalies(session: Session, lot: ParkingLot, limit: int = 100) -> list[
         ParkingAnomaly.lot_id == lot.id, ParkingAnomaly.resolved_at.is_(None)).order_by(ParkingAnomaly.id.desc()).limit(limit)))
 
 
+def open_anomaly_counts(session: Session, actor: User) -> list[tuple[ParkingLot, int]]:
+    """The lots the actor's office works (staff roles) that have anomalies left to look at, with how many."""
+    rows = session.execute(
+        select(ParkingLot, func.count(ParkingAnomaly.id)).join(ParkingAnomaly, ParkingAnomaly.lot_id == ParkingLot.id)
+        .where(ParkingAnomaly.resolved_at.is_(None),
+               ParkingLot.compound_id.in_(scope.compound_ids(session, actor, STAFF_ROLES)))
+        .group_by(ParkingLot.id).order_by(ParkingLot.id)).all()
+    return [(lot, count) for lot, count in rows]
+
+
 def resolve_anomaly(session: Session, actor: User, anomaly_id: int, note: str = "") -> ParkingAnomaly:
     anomaly = session.get(ParkingAnomaly, anomaly_id)
     if anomaly is None:

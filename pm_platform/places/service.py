@@ -116,6 +116,15 @@ def compound_unit_counts(session: Session, compound_ids: list[int]) -> dict[int,
     return {cid: (count, area) for cid, count, area in rows}
 
 
+def platform_counts(session: Session, user: User) -> dict[str, int]:
+    """For the administrator's start page: how much the platform holds (admins only)."""
+    scope.require_any_role(session, user, {"admin"})
+    count = lambda model, *where: session.scalar(select(func.count()).select_from(model).where(*where))  # noqa: E731
+    return {"compounds": count(Compound), "units": count(Unit), "firms": count(PropertyFirm),
+            "users": count(User, User.is_enabled.is_(True)),
+            "devices": count(Device, Device.revoked_at.is_(None))}
+
+
 # --- firms -------------------------------------------------------------------
 
 def create_firm(session: Session, actor: User, name: str, credit_code: str = "") -> PropertyFirm:

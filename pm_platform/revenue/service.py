@@ -316,6 +316,14 @@ def list_disclosures(session: Session, actor: User, compound_id: int) -> list[Di
     return list(session.scalars(query.order_by(Disclosure.quarter.desc())))
 
 
+def disclosures_to_review(session: Session, actor: User) -> list[Disclosure]:
+    """For the committee: prepared disclosures not yet published, and published ones not yet
+    marked reviewed, in the compounds where the actor reviews."""
+    return list(session.scalars(select(Disclosure).where(
+        Disclosure.compound_id.in_(scope.compound_ids(session, actor, REVIEWER_ROLES)),
+        Disclosure.reviewed_at.is_(None)).order_by(Disclosure.quarter.desc(), Disclosure.compound_id)))
+
+
 def is_on_time(disclosure: Disclosure | None) -> bool:
     if disclosure is None or disclosure.published_at is None:
         return False

@@ -284,6 +284,12 @@ def scoped_cards(session: Session, user: User, month: str) -> Select:
             .options(selectinload(Scorecard.lines)))
 
 
+def latest_card_month(session: Session, user: User) -> str | None:
+    """The latest month with a card the user may see (None before the first computation)."""
+    return session.scalar(select(func.max(Scorecard.month)).where(
+        Scorecard.compound_id.in_(scope.compound_ids(session, user, scope.STAFF_ROLES))))
+
+
 def cards_in(session: Session, user: User, month: str, kind: str, area_id: int) -> list[Scorecard]:
     """Current cards of a month within a district, street, community or one compound, limited
     to the compounds the user may see (a street office asking for its district gets its own)."""

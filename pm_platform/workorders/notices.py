@@ -149,6 +149,12 @@ def has_read(session: Session, user: User, notice_id: int) -> bool:
                                                            NoticeRead.user_id == user.id)))
 
 
+def unread_notices(session: Session, user: User, now: dt.datetime | None = None) -> list[Notice]:
+    """The resident's current and coming notices they have not marked as read."""
+    read = set(session.scalars(select(NoticeRead.notice_id).where(NoticeRead.user_id == user.id)))
+    return [n for n in notices_for_resident(session, user, now) if n.id not in read]
+
+
 def readers(session: Session, user: User, notice_id: int) -> list[tuple[User, dt.datetime]]:
     """Who has read a notice (for the staff who posted it)."""
     notice = get_notice(session, user, notice_id)

@@ -31,7 +31,7 @@ def test_owner_votes_and_finds_the_receipt_on_the_public_tally(mobile_page, live
     motion_id, register_hash, username = open_motion
     page = mobile_page
     sign_in(page, live_server.web_url, username)
-    page.wait_for_url("**/compounds")
+    page.wait_for_url(f"{live_server.web_url}/")  # the start page
     page.goto(f"{live_server.web_url}/motions/{motion_id}")
     assert register_hash in page.locator("#register-hash").inner_text()
     page.get_by_label("同意").check()

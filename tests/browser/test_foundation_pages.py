@@ -29,6 +29,8 @@ def sign_in(page, base_url, username):
 def test_sign_in_and_see_only_your_compounds(page, live_server, live_world):
     first, second, _, users = live_world
     sign_in(page, live_server.web_url, users["street"])
+    page.wait_for_url(f"{live_server.web_url}/")  # the start page, then the menu's compounds
+    page.locator("header.top").get_by_role("link", name="小区", exact=True).click()
     page.wait_for_url("**/compounds")
     table = page.locator("#compounds")
     assert first in table.inner_text() and second not in table.inner_text()

@@ -27,7 +27,7 @@ def locker_site(app, live_server):
 def test_a_manager_adds_a_cabinet_and_the_key_shown_once_is_accepted(page, live_server, locker_site):
     base = live_server.web_url
     sign_in(page, base, locker_site["manager"])
-    page.wait_for_url("**/compounds")
+    page.wait_for_url(f"{base}/")  # the start page
     page.goto(f"{base}/compounds/{locker_site['compound_id']}")
     page.get_by_role("link", name="道闸与快递柜设备").click()
     page.get_by_label("类型").select_option("locker")

@@ -22,7 +22,7 @@ def lot_world(app, live_server):
 
 def test_a_manager_registers_a_vehicle_and_sells_it_a_pass(page, live_server, lot_world):
     sign_in(page, live_server.web_url, lot_world["manager"])
-    page.wait_for_url("**/compounds")
+    page.wait_for_url(f"{live_server.web_url}/")  # the start page
     page.goto(f"{live_server.web_url}/parking/lots/{lot_world['lot_id']}")
     page.get_by_role("link", name="车辆与月卡").click()
     page.wait_for_url("**/vehicles")
