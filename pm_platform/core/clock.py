@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 from pm_platform.core.errors import ValidationError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# A business period: a month of this century (the year 0 or 9999 is a typing error, not a month
+# anyone bills or scores).
+PERIOD_PATTERN = r"^(20\d\d)-(0[1-9]|1[0-2])$"
+_PERIOD = re.compile(PERIOD_PATTERN)
 
 
 def now_utc() -> dt.datetime:

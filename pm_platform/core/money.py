@@ -6,6 +6,10 @@ from decimal import Decimal, InvalidOperation
 from pm_platform.core.errors import ValidationError
 
 
+MAX_FEN = 10**12        # ten billion yuan: above any real amount here, well inside BIGINT
+MAX_RATE_FEN = 10**6    # ten thousand yuan per m² (or per household) a month: far above any fee
+
+
 def div_round_half_up(numerator: int, denominator: int) -> int:
     """Integer division rounded half away from zero (the usual 四舍五入)."""
     if denominator <= 0:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from pm_platform.core import audit, clock
 from pm_platform.core.errors import Conflict, NotFound, Unauthorized, Unavailable, ValidationError
 from pm_platform.core.models import User
+from pm_platform.core.money import MAX_FEN
 from pm_platform.db import Base, CreatedAt, Fen, intpk
 
 ORDER_STATUSES = ("pending", "paid", "failed")
@@ -89,8 +90,8 @@ def open_payment_order(session: Session, actor: User | None, *, purpose: str, re
     priced exit); its order number. The caller has checked that `actor` may pay for `reference_id`."""
     if purpose not in _handlers:
         raise ValidationError("no handler for payment purpose {purpose!r}", "purpose", purpose=purpose)
-    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
-        raise ValidationError("amount must be a positive number of fen", "amount_fen")
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or not 0 < amount_fen <= MAX_FEN:
+        raise ValidationError("amount must be a positive whole number of fen, up to ten billion yuan", "amount_fen")
     provider = default_provider()
     if provider is None:
         raise Unavailable("online payment is not available here; please pay at the property office")

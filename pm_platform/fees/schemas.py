@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from pm_platform.core import clock
+from pm_platform.core.money import MAX_RATE_FEN
 from pm_platform.fees.models import APPLIES_TO, CYCLES, FEE_KINDS
 from pm_platform.fees.service import CLERK_CHANNELS
 
-PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="period must look like 2026-11")
+PERIOD = validate.Regexp(clock.PERIOD_PATTERN, error="period must look like 2026-11")
 
 
 class FeeItemInSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     kind = fields.String(required=True, validate=validate.OneOf(FEE_KINDS))
-    rate_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    rate_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_RATE_FEN))
     applies_to = fields.String(load_default="all", validate=validate.OneOf(APPLIES_TO))
     cycle = fields.String(load_default="monthly", validate=validate.OneOf(CYCLES))
     due_day = fields.Integer(load_default=15, strict=True, validate=validate.Range(min=1, max=28))
@@ -20,7 +22,7 @@ class FeeItemInSchema(Schema):
 
 
 class FeeRateInSchema(Schema):
-    rate_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    rate_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_RATE_FEN))
     from_period = fields.String(required=True, validate=PERIOD)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from pm_platform.core import audit, clock, outbox
 from pm_platform.core.errors import Conflict, NotFound, ValidationError
 from pm_platform.core.models import User
-from pm_platform.core.money import area_charge_fen, div_round_half_up
+from pm_platform.core.money import MAX_FEN, MAX_RATE_FEN, area_charge_fen, div_round_half_up
 from pm_platform.fees import payments
 from pm_platform.fees.models import (
     APPLIES_TO, CYCLE_MONTHS, CYCLES, FEE_KINDS, AreaCharge, Bill, BillingRun, FeeItem, FeeRate,
@@ -32,8 +32,14 @@ AGING_BUCKETS = ((30, "d0_30"), (90, "d31_90"), (180, "d91_180"), (365, "d181_36
 
 
 def _positive_fen(value, field_name: str = "amount_fen") -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValidationError("amount must be a positive whole number of fen", field_name)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_FEN:
+        raise ValidationError("amount must be a positive whole number of fen, up to ten billion yuan", field_name)
+    return value
+
+
+def _rate_fen(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_RATE_FEN:
+        raise ValidationError("rate must be a whole number of fen from 0 up to 10,000 yuan", "rate_fen")
     return value
 
 
@@ -68,8 +74,7 @@ def create_fee_item(session: Session, actor: User, compound_id: int, *, name: st
     if not isinstance(due_day, int) or not 1 <= due_day <= 28:
         raise ValidationError("due_day must be a day from 1 to 28", "due_day")
     clock.parse_period(from_period, "from_period")
-    if not isinstance(rate_fen, int) or isinstance(rate_fen, bool) or rate_fen < 0:
-        raise ValidationError("rate must be zero or a positive whole number of fen", "rate_fen")
+    _rate_fen(rate_fen)
     if session.scalar(select(FeeItem.id).where(FeeItem.compound_id == compound_id, FeeItem.name == name)):
         raise Conflict("fee item {name!r} already exists in this compound", "name", name=name)
     item = FeeItem(compound_id=compound_id, name=name, kind=kind, applies_to=applies_to, cycle=cycle,
@@ -102,8 +107,7 @@ def set_fee_rate(session: Session, actor: User, fee_item_id: int, rate_fen: int,
     may only start after the last period already billed for the item."""
     item = get_fee_item(session, actor, fee_item_id, roles=MANAGE_ROLES)
     clock.parse_period(from_period, "from_period")
-    if not isinstance(rate_fen, int) or isinstance(rate_fen, bool) or rate_fen < 0:
-        raise ValidationError("rate must be zero or a positive whole number of fen", "rate_fen")
+    _rate_fen(rate_fen)
     last_billed = session.scalar(select(func.max(Bill.period)).where(Bill.fee_item_id == item.id))
     if last_billed and from_period <= last_billed:
         raise Conflict("{period} is already billed; a new rate can start from a later period", "from_period",

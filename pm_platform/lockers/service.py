@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from pm_platform.core import audit, clock
 from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from pm_platform.core.money import MAX_FEN
 from pm_platform.core.models import User
 from pm_platform.lockers.models import EVENT_KINDS, LockerContract, LockerSettlement, LockerSite, Parcel, ParcelEvent
 from pm_platform.places import scope
@@ -20,7 +21,6 @@ from pm_platform.revenue import service as revenue
 MANAGER_ROLES = frozenset({"admin", "firm_manager"})
 VIEWER_ROLES = scope.STAFF_ROLES
 CLOCK_SKEW = dt.timedelta(minutes=5)
-MAX_FEN = 10**12            # ten billion yuan: far above any locker contract, well inside BIGINT
 MAX_FREE_HOURS = 24 * 365
 
 

@@ -128,3 +128,19 @@ def test_waived_money_is_not_counted_as_billed(session, fees):
     figures = service.collection_figures(session, [fees.compound.id], "2026-11")[fees.compound.id]
     assert figures.billed_fen == 2 * 11724
     assert service.unit_owing_fen(session, fees.units[0].id) == 0
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"from_period": "0000-08"}, "from_period"), ({"from_period": "9999-01"}, "from_period"),
+    ({"rate_fen": 9 * 10**16}, "rate_fen"), ({"rate_fen": 10**6 + 1}, "rate_fen"),
+])
+def test_absurd_fee_items_are_refused(client, session, fees, api, body, field):
+    """Fuzzing as admin once created a fee item dated 0000-08 at 9×10¹⁶ fen."""
+    from sqlalchemy import func, select
+
+    from pm_platform.fees.models import FeeItem
+    before = session.scalar(select(func.count()).select_from(FeeItem))
+    answer = client.post(f"/api/v1/compounds/{fees.compound.id}/fee-items", headers=api(fees.manager),
+                         json={"name": "荒唐收费", "kind": "per_area", "rate_fen": 120, "from_period": "2026-11", **body})
+    assert answer.status_code == 422 and answer.json["error"]["field"] == field
+    assert session.scalar(select(func.count()).select_from(FeeItem)) == before
