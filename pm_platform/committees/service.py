@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import asdict
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from pm_platform.committees import rules as law
 from pm_platform.committees.models import (
@@ -903,24 +904,6 @@ def evidence_pack(session: Session, actor: User, motion_id: int) -> bytes:
 
 # --- the committee's desk ----------------------------------------------------------------
 
-def find_register_unit(session: Session, motion: Motion, building: str, entrance: str, room: str) -> int:
-    """The unit id on the motion's register written as building / entrance / room on a paper ballot."""
-    from pm_platform.places.models import Building
-
-    query = (select(Unit.id).join(Building, Building.id == Unit.building_id)
-             .join(RegisterUnit, RegisterUnit.unit_id == Unit.id)
-             .where(RegisterUnit.motion_id == motion.id, Building.name == (building or "").strip(),
-                    Unit.room == (room or "").strip()))
-    if (entrance or "").strip():
-        query = query.where(Unit.entrance == entrance.strip())
-    found = session.scalars(query.limit(2)).all()
-    if not found:
-        raise NotFound("no unit with this building and room on the motion's register", "room")
-    if len(found) > 1:
-        raise ValidationError("several units match; give the entrance too", "entrance")
-    return found[0]
-
-
 def candidates_by_unit(session: Session, compound_id: int, labels: list[str]) -> list[int]:
     """Owner ids for candidates written as `building-entrance-room` (the unit's named voter)."""
     from pm_platform.places.models import Building
@@ -943,16 +926,27 @@ def candidates_by_unit(session: Session, compound_id: int, labels: list[str]) ->
     return owner_ids
 
 
+def _natural(text: str) -> list:
+    """A sort key reading the digits in a name as numbers: "2栋" before "10栋", room 201 before 1001."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text or "")]
+
+
+def register_units(session: Session, motion: Motion) -> list[tuple[int, str, str]]:
+    """The units on a motion's frozen register for a picker, as (unit id, label, building), in natural
+    order of building, entrance and room; labelled as the platform writes a unit (1栋1单元101)."""
+    units = session.scalars(select(Unit).join(RegisterUnit, RegisterUnit.unit_id == Unit.id)
+                            .where(RegisterUnit.motion_id == motion.id).options(joinedload(Unit.building))).all()
+    units = sorted(units, key=lambda u: (_natural(u.building.name), _natural(u.entrance), _natural(u.room), u.id))
+    return [(unit.id, unit.label, unit.building.name) for unit in units]
+
+
 def desk(session: Session, motion: Motion) -> dict:
     """What the committee has to handle on a motion: proxies and paper ballots with their units."""
-    from pm_platform.places.models import Building
-
     def unit_label(voter_id: int) -> str:
-        row = session.execute(select(Building.name, Unit.entrance, Unit.room)
-                              .join(Unit, Unit.building_id == Building.id)
-                              .join(RegisterUnit, RegisterUnit.unit_id == Unit.id)
-                              .where(RegisterUnit.voter_id == voter_id).order_by(Unit.id).limit(1)).first()
-        return f"{row[0]}-{row[1]}-{row[2]}" if row else ""
+        unit = session.scalar(select(Unit).join(RegisterUnit, RegisterUnit.unit_id == Unit.id)
+                              .where(RegisterUnit.voter_id == voter_id).options(joinedload(Unit.building))
+                              .order_by(Unit.id).limit(1))
+        return unit.label if unit else ""
 
     proxies = session.scalars(select(Proxy).where(Proxy.motion_id == motion.id).order_by(Proxy.id)).all()
     papers = session.scalars(select(PaperBallot).where(PaperBallot.motion_id == motion.id)
