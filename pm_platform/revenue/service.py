@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from pm_platform.core import audit, clock
-from pm_platform.core.errors import Conflict, NotFound, ValidationError
+from pm_platform.core.errors import Conflict, DomainError, NotFound, ValidationError
 from pm_platform.core.models import User
 from pm_platform.places import scope
 from pm_platform.places.models import Compound
@@ -257,6 +257,33 @@ def prepare_disclosure(session: Session, compound_id: int, quarter: str) -> Disc
         disclosure.prepared_at = clock.now_utc()
     session.flush()
     return disclosure
+
+
+def _draft_refusal(session: Session, compound_id: int, quarter: str) -> DomainError | None:
+    """Why a keeper may not draft `quarter`'s disclosure now, or None: it must have ended, and a
+    published quarter is fixed (it offers its page and PDF, not a new draft)."""
+    if quarter_bounds(quarter)[1] > clock.local_today():
+        return ValidationError("{quarter} has not ended yet", "quarter", quarter=quarter)
+    if session.scalar(select(Disclosure.id).where(Disclosure.compound_id == compound_id, Disclosure.quarter == quarter,
+                                                  Disclosure.published_at.is_not(None))):
+        return Conflict("{quarter} has been published to owners; its figures are fixed", "quarter", quarter=quarter)
+    return None
+
+
+def may_draft_disclosure(session: Session, actor: User, compound_id: int, quarter: str) -> bool:
+    """Whether the page may offer `actor` to draft `quarter`'s disclosure (see draft_disclosure)."""
+    if not scope.roles_on(session, actor, compound_id) & KEEPER_ROLES:
+        return False
+    return _draft_refusal(session, compound_id, parse_quarter(quarter)) is None
+
+
+def draft_disclosure(session: Session, actor: User, compound_id: int, quarter: str) -> Disclosure:
+    """A keeper drafts (or refreshes the draft of) a quarter's disclosure now, without waiting for the
+    quarterly job; a quarter not over, or already published, is refused."""
+    scope.get_compound(session, actor, compound_id, roles=KEEPER_ROLES)
+    if refusal := _draft_refusal(session, compound_id, parse_quarter(quarter)):
+        raise refusal
+    return prepare_disclosure(session, compound_id, quarter)
 
 
 def prepare_quarter_disclosures(session: Session, today: dt.date | None = None) -> int:
