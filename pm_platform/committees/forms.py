@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
@@ -24,7 +24,8 @@ class MotionForm(FlaskForm):
     attachments = MultipleFileField(_l("Attachments"))
     seats = SelectField(_l("Seats (committee elections)"), choices=[SelectChoice("", "—")] + [
         SelectChoice(str(n), str(n)) for n in (5, 7, 9, 11)], default="")
-    candidates = TextAreaField(_l("Candidates' units, one per line as building-entrance-room (committee elections)"))
+    candidates = SelectMultipleField(_l("Candidates' units (committee elections)"), coerce=int, choices=[],
+                                     description=_l("Hold Ctrl (⌘ on a Mac) to choose several."))
 
 
 class VoteForm(FlaskForm):
@@ -52,8 +53,8 @@ class PaperBallotForm(FlaskForm):
     scan = FileField(_l("Scan of the paper ballot"), validators=[FileRequired(_l("Attach the scan of the paper ballot."))])
 
 
-def unit_choices(units: list[tuple[int, str, str]]) -> list[SelectChoice]:
-    """Picker options for (unit id, label, building) rows, grouped by building in the rows' order,
-    after an empty first option so that nothing is chosen by default."""
-    return [SelectChoice("", "—")] + [SelectChoice(str(unit_id), label, optgroup=building)
-                                      for unit_id, label, building in units]
+def unit_choices(units: list[tuple[int, str, str]], placeholder: bool = True) -> list[SelectChoice]:
+    """Picker options for (unit id, label, building) rows, grouped by building in the rows' order;
+    a single picker starts with an empty option so that nothing is chosen by default."""
+    return [SelectChoice("", "—")] * placeholder + [SelectChoice(str(unit_id), label, optgroup=building)
+                                                    for unit_id, label, building in units]

@@ -904,24 +904,27 @@ def evidence_pack(session: Session, actor: User, motion_id: int) -> bytes:
 
 # --- the committee's desk ----------------------------------------------------------------
 
-def candidates_by_unit(session: Session, compound_id: int, labels: list[str]) -> list[int]:
-    """Owner ids for candidates written as `building-entrance-room` (the unit's named voter)."""
-    from pm_platform.places.models import Building
+def candidate_units(session: Session, compound_id: int) -> list[tuple[int, str, str]]:
+    """The compound's units whose owner may stand for the committee (not the developer's), for a
+    picker, as register_units gives them."""
+    owned = (select(Ownership.unit_id).join(Owner, Owner.id == Ownership.owner_id)
+             .where(Owner.owner_type != "developer"))
+    return _picker(session.scalars(select(Unit).where(Unit.compound_id == compound_id, Unit.id.in_(owned))
+                                   .options(joinedload(Unit.building))).all())
 
+
+def candidates_by_unit(session: Session, compound_id: int, unit_ids: list[int]) -> list[int]:
+    """Owner ids for candidates picked by their unit (the unit's named voter)."""
     owner_ids = []
-    for label in (line.strip() for line in labels):
-        if not label:
-            continue
-        parts = label.split("-")
-        if len(parts) != 3:
-            raise ValidationError("{label}: write each candidate's unit as building-entrance-room, e.g. 1栋-1-101",
-                                  "candidates", label=label)
+    for unit_id in unit_ids:
         owner_id = session.scalar(
-            select(Ownership.owner_id).join(Unit, Unit.id == Ownership.unit_id).join(Building, Building.id == Unit.building_id)
-            .where(Unit.compound_id == compound_id, Building.name == parts[0], Unit.entrance == parts[1],
-                   Unit.room == parts[2]).order_by(Ownership.is_voter.desc(), Ownership.owner_id).limit(1))
+            select(Ownership.owner_id).join(Unit, Unit.id == Ownership.unit_id)
+            .where(Unit.compound_id == compound_id, Unit.id == unit_id)
+            .order_by(Ownership.is_voter.desc(), Ownership.owner_id).limit(1))
         if owner_id is None:
-            raise ValidationError("{label}: no owner of such a unit in this compound", "candidates", label=label)
+            unit = session.get(Unit, unit_id)
+            raise ValidationError("{label}: no owner of such a unit in this compound", "candidates",
+                                  label=unit.label if unit is not None and unit.compound_id == compound_id else unit_id)
         owner_ids.append(owner_id)
     return owner_ids
 
@@ -934,8 +937,11 @@ def _natural(text: str) -> list:
 def register_units(session: Session, motion: Motion) -> list[tuple[int, str, str]]:
     """The units on a motion's frozen register for a picker, as (unit id, label, building), in natural
     order of building, entrance and room; labelled as the platform writes a unit (1栋1单元101)."""
-    units = session.scalars(select(Unit).join(RegisterUnit, RegisterUnit.unit_id == Unit.id)
-                            .where(RegisterUnit.motion_id == motion.id).options(joinedload(Unit.building))).all()
+    return _picker(session.scalars(select(Unit).join(RegisterUnit, RegisterUnit.unit_id == Unit.id)
+                                   .where(RegisterUnit.motion_id == motion.id).options(joinedload(Unit.building))).all())
+
+
+def _picker(units: list[Unit]) -> list[tuple[int, str, str]]:
     units = sorted(units, key=lambda u: (_natural(u.building.name), _natural(u.entrance), _natural(u.room), u.id))
     return [(unit.id, unit.label, unit.building.name) for unit in units]
 

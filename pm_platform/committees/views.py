@@ -68,10 +68,11 @@ def new_motion(compound_id: int):
     if not service.can_manage(db.session, current_user, compound_id):
         abort(403)
     form = MotionForm()
+    form.candidates.choices = unit_choices(service.candidate_units(db.session, compound_id), placeholder=False)
     if form.validate_on_submit():
         files = [(f.filename, f.read()) for f in form.attachments.data or [] if getattr(f, "filename", "")]
         try:
-            candidates = service.candidates_by_unit(db.session, compound_id, (form.candidates.data or "").splitlines())
+            candidates = service.candidates_by_unit(db.session, compound_id, form.candidates.data or [])
             motion = service.create_motion(
                 db.session, current_user, compound_id, title=form.title.data, body=form.body.data,
                 category=form.category.data, opens_at=_local_to_utc(form.opens_at.data),

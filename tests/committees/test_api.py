@@ -213,9 +213,11 @@ def test_committee_creates_an_election_on_the_page(login, session, assembly):
 
     client = login(assembly.committee)
     form = {"title": "第二届业委会选举", "body": "", "category": "committee_election", "opens_at": "2030-05-01T09:00",
-            "closes_at": "2030-05-08T18:00", "seats": "5", "candidates": "1栋-1-101\n1栋-1-201\n"}
-    r = client.post(f"/compounds/{assembly.compound.id}/motions/new", data={**form, "candidates": "1栋-1-999"})
-    assert r.status_code == 200 and "1栋-1-999:本小区没有该房屋的业主" in r.get_data(as_text=True)  # the form again
+            "closes_at": "2030-05-08T18:00", "seats": "5", "candidates": [str(assembly.units["a1"]), str(assembly.units["b"])]}
+    r = client.post(f"/compounds/{assembly.compound.id}/motions/new", data={**form, "category": "covenant"})
+    assert r.status_code == 200 and "只有选举业委会才需填写席位和候选人" in r.get_data(as_text=True)  # the form again
+    kept = r.get_data(as_text=True).split('id="candidates"')[1].split("</select>")[0]
+    assert f'<option selected value="{assembly.units["a1"]}">1栋1单元101</option>' in kept
     r = client.post(f"/compounds/{assembly.compound.id}/motions/new", data=form)
     assert r.status_code == 302
     motion = session.scalar(select(Motion).where(Motion.title == "第二届业委会选举"))

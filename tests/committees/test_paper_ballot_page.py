@@ -62,3 +62,25 @@ def test_a_unit_not_on_the_register_is_a_form_error_not_a_404(login, session, as
     r = post(client, motion.id, assembly.units["c"])
     assert r.status_code == 302
     assert session.scalar(select(PaperBallot.choice).where(PaperBallot.motion_id == motion.id)) == "agree"
+
+
+def test_election_candidates_are_picked_from_the_compounds_units(login, session, assembly):
+    factories.unit(session, assembly.compound, building="10栋", room="101")   # unsold: nobody to stand
+    ten = factories.owner(session, factories.unit(session, assembly.compound, building="10栋", room="102"), name="Eve")
+    two = factories.owner(session, factories.unit(session, assembly.compound, building="2栋", room="102"), name="Fay")
+    session.commit()
+    client = login(assembly.committee)
+    page = client.get(f"/compounds/{assembly.compound.id}/motions/new").get_data(as_text=True)
+    picker = page.split('id="candidates"')[1].split("</select>")[0]
+    labels = re.findall(r"<option[^>]*>([^<]*)</option>", picker)
+    # owners' units in natural order; the developer's and the unsold units are not offered
+    assert labels == ["1栋1单元101", "1栋1单元102", "1栋1单元201", "1栋1单元401", "2栋1单元102", "10栋1单元102"]
+    assert 'name="candidates"' in page and "<textarea" not in picker
+    unit_of = {o.ownerships[0].unit.label: o.ownerships[0].unit_id for o in (ten, two)}
+    r = client.post(f"/compounds/{assembly.compound.id}/motions/new", data={
+        "title": "选举", "body": "", "category": "committee_election", "opens_at": "2030-05-01T09:00",
+        "closes_at": "2030-05-08T18:00", "seats": "5", "candidates": [str(unit_of["10栋1单元102"]), str(assembly.units["c"])]})
+    assert r.status_code == 302
+    from pm_platform.committees.models import Motion
+    motion = session.scalar(select(Motion).where(Motion.title == "选举"))
+    assert sorted(c.name for c in motion.candidates) == ["Carol", "Eve"]
