@@ -425,7 +425,7 @@ def submit_proxy(session: Session, actor: User, motion_id: int, holder_username:
         raise ValidationError("the letter is limited to 10 MB", "letter")
     holder = session.scalar(select(User).where(User.username == (holder_username or "").strip()))
     if holder is None:
-        raise NotFound("no account with that user name", "holder")
+        raise ValidationError("no account with that user name", "holder")   # a mistyped name: said beside it
     if holder.id == actor.id:
         raise ValidationError("you cannot appoint yourself", "holder")
     _check_proxy_limit(session, motion, holder.id)

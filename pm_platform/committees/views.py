@@ -98,8 +98,8 @@ def _paper_form(item: Motion) -> PaperBallotForm:
     return form
 
 
-def _motion_page(item: Motion, paper_form: PaperBallotForm | None = None):
-    """The motion's page; `paper_form` is a refused paper ballot shown again with its error."""
+def _motion_page(item: Motion, paper_form: PaperBallotForm | None = None, proxy_form: ProxyForm | None = None):
+    """The motion's page; `paper_form` or `proxy_form` is a refused form shown again with its error."""
     roles = scope.roles_on(db.session, current_user, item.compound_id)
     manage = service.can_manage(db.session, current_user, item.compound_id)
     live = None
@@ -121,7 +121,7 @@ def _motion_page(item: Motion, paper_form: PaperBallotForm | None = None):
         manage=manage,
         may_see_evidence=bool(roles & service.TALLY_ROLES), live=live, result=result, voter=voter,
         vote_form=vote_form, my_ballot=service.my_ballot(db.session, current_user, item),
-        proxy_form=ProxyForm() if voter is not None and item.status == "open" else None,
+        proxy_form=proxy_form or (ProxyForm() if voter is not None and item.status == "open" else None),
         held=service.proxies_held(db.session, current_user, item), attachments=attachments,
         desk=desk, paper_form=paper_form,
         objections=service.objections(db.session, item) if manage or roles & scope.OFFICE_ROLES else None,
@@ -157,15 +157,13 @@ def vote(motion_id: int):
 @bp.post("/motions/<int:motion_id>/proxy")
 @login_required
 def appoint_proxy(motion_id: int):
+    item = service.get_motion(db.session, current_user, motion_id)
     form = ProxyForm()
-    if not form.validate_on_submit():
-        flash(_("Give the user name and attach the signed letter."))
-    else:
-        service.submit_proxy(db.session, current_user, motion_id, form.holder.data, form.letter.data.filename,
-                             form.letter.data.read())
-        db.session.commit()
+    if submit_form(form, lambda: service.submit_proxy(db.session, current_user, motion_id, form.holder.data,
+                                                      form.letter.data.filename, form.letter.data.read())):
         flash(_("Your proxy is waiting for the committee to check the letter."))
-    return redirect(url_for("committees.motion", motion_id=motion_id))
+        return redirect(url_for("committees.motion", motion_id=motion_id))
+    return _motion_page(item, proxy_form=form)   # the refusal beside its field, the name kept
 
 
 @bp.post("/motions/<int:motion_id>/objections")

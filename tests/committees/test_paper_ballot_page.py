@@ -84,3 +84,23 @@ def test_election_candidates_are_picked_from_the_compounds_units(login, session,
     from pm_platform.committees.models import Motion
     motion = session.scalar(select(Motion).where(Motion.title == "选举"))
     assert sorted(c.name for c in motion.candidates) == ["Carol", "Eve"]
+
+
+def test_a_refused_proxy_stays_on_the_form_with_the_reason_and_the_name(login, session, assembly):
+    from pm_platform.committees.models import Proxy
+
+    motion = assembly.opened(session)
+    client = login(assembly.users["carol"])
+    r = client.post(f"/motions/{motion.id}/proxy", data={"holder": "nobody-here",
+                                                          "letter": (io.BytesIO(b"%PDF"), "letter.pdf")},
+                    content_type="multipart/form-data")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200
+    form = page.split('id="proxy"')[1].split("</details>")[0]
+    assert form.startswith(" open") and "没有使用该用户名的账号" in form and 'value="nobody-here"' in form
+    assert session.scalar(select(Proxy.id).where(Proxy.motion_id == motion.id)) is None
+    r = client.post(f"/motions/{motion.id}/proxy", data={"holder": assembly.users["alice"].username,
+                                                          "letter": (io.BytesIO(b"%PDF"), "letter.pdf")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 302 and session.scalar(select(Proxy.holder_id).where(Proxy.motion_id == motion.id)) == \
+        assembly.users["alice"].id
