@@ -931,7 +931,7 @@ def candidates_by_unit(session: Session, compound_id: int, unit_ids: list[int]) 
 
 def _natural(text: str) -> list:
     """A sort key reading the digits in a name as numbers: "2栋" before "10栋", room 201 before 1001."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text or "")]
+    return [int(part) if index % 2 else part for index, part in enumerate(re.split(r"(\d+)", text or ""))]
 
 
 def register_units(session: Session, motion: Motion) -> list[tuple[int, str, str]]:
