@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import asdict
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from pm_platform.committees import rules as law
 from pm_platform.committees.models import (
@@ -461,7 +462,7 @@ def submit_proxy(session: Session, actor: User, motion_id: int, holder_username:
         raise ValidationError("the letter is limited to 10 MB", "letter")
     holder = session.scalar(select(User).where(User.username == (holder_username or "").strip()))
     if holder is None:
-        raise NotFound("no account with that user name", "holder")
+        raise ValidationError("no account with that user name", "holder")   # a mistyped name: said beside it
     if holder.id == actor.id:
         raise ValidationError("you cannot appoint yourself", "holder")
     _check_proxy_limit(session, motion, holder.id)
@@ -940,56 +941,55 @@ def evidence_pack(session: Session, actor: User, motion_id: int) -> bytes:
 
 # --- the committee's desk ----------------------------------------------------------------
 
-def find_register_unit(session: Session, motion: Motion, building: str, entrance: str, room: str) -> int:
-    """The unit id on the motion's register written as building / entrance / room on a paper ballot."""
-    from pm_platform.places.models import Building
-
-    query = (select(Unit.id).join(Building, Building.id == Unit.building_id)
-             .join(RegisterUnit, RegisterUnit.unit_id == Unit.id)
-             .where(RegisterUnit.motion_id == motion.id, Building.name == (building or "").strip(),
-                    Unit.room == (room or "").strip()))
-    if (entrance or "").strip():
-        query = query.where(Unit.entrance == entrance.strip())
-    found = session.scalars(query.limit(2)).all()
-    if not found:
-        raise NotFound("no unit with this building and room on the motion's register", "room")
-    if len(found) > 1:
-        raise ValidationError("several units match; give the entrance too", "entrance")
-    return found[0]
+def candidate_units(session: Session, compound_id: int) -> list[tuple[int, str, str]]:
+    """The compound's units whose owner may stand for the committee (not the developer's), for a
+    picker, as register_units gives them."""
+    owned = (select(Ownership.unit_id).join(Owner, Owner.id == Ownership.owner_id)
+             .where(Owner.owner_type != "developer"))
+    return _picker(session.scalars(select(Unit).where(Unit.compound_id == compound_id, Unit.id.in_(owned))
+                                   .options(joinedload(Unit.building))).all())
 
 
-def candidates_by_unit(session: Session, compound_id: int, labels: list[str]) -> list[int]:
-    """Owner ids for candidates written as `building-entrance-room` (the unit's named voter)."""
-    from pm_platform.places.models import Building
-
+def candidates_by_unit(session: Session, compound_id: int, unit_ids: list[int]) -> list[int]:
+    """Owner ids for candidates picked by their unit (the unit's named voter)."""
     owner_ids = []
-    for label in (line.strip() for line in labels):
-        if not label:
-            continue
-        parts = label.split("-")
-        if len(parts) != 3:
-            raise ValidationError("{label}: write each candidate's unit as building-entrance-room, e.g. 1栋-1-101",
-                                  "candidates", label=label)
+    for unit_id in unit_ids:
         owner_id = session.scalar(
-            select(Ownership.owner_id).join(Unit, Unit.id == Ownership.unit_id).join(Building, Building.id == Unit.building_id)
-            .where(Unit.compound_id == compound_id, Building.name == parts[0], Unit.entrance == parts[1],
-                   Unit.room == parts[2]).order_by(Ownership.is_voter.desc(), Ownership.owner_id).limit(1))
+            select(Ownership.owner_id).join(Unit, Unit.id == Ownership.unit_id)
+            .where(Unit.compound_id == compound_id, Unit.id == unit_id)
+            .order_by(Ownership.is_voter.desc(), Ownership.owner_id).limit(1))
         if owner_id is None:
-            raise ValidationError("{label}: no owner of such a unit in this compound", "candidates", label=label)
+            unit = session.get(Unit, unit_id)
+            raise ValidationError("{label}: no owner of such a unit in this compound", "candidates",
+                                  label=unit.label if unit is not None and unit.compound_id == compound_id else unit_id)
         owner_ids.append(owner_id)
     return owner_ids
 
 
+def _natural(text: str) -> list:
+    """A sort key reading the digits in a name as numbers: "2栋" before "10栋", room 201 before 1001."""
+    return [int(part) if index % 2 else part for index, part in enumerate(re.split(r"(\d+)", text or ""))]
+
+
+def register_units(session: Session, motion: Motion) -> list[tuple[int, str, str]]:
+    """The units on a motion's frozen register for a picker, as (unit id, label, building), in natural
+    order of building, entrance and room; labelled as the platform writes a unit (1栋1单元101)."""
+    return _picker(session.scalars(select(Unit).join(RegisterUnit, RegisterUnit.unit_id == Unit.id)
+                                   .where(RegisterUnit.motion_id == motion.id).options(joinedload(Unit.building))).all())
+
+
+def _picker(units: list[Unit]) -> list[tuple[int, str, str]]:
+    units = sorted(units, key=lambda u: (_natural(u.building.name), _natural(u.entrance), _natural(u.room), u.id))
+    return [(unit.id, unit.label, unit.building.name) for unit in units]
+
+
 def desk(session: Session, motion: Motion) -> dict:
     """What the committee has to handle on a motion: proxies and paper ballots with their units."""
-    from pm_platform.places.models import Building
-
     def unit_label(voter_id: int) -> str:
-        row = session.execute(select(Building.name, Unit.entrance, Unit.room)
-                              .join(Unit, Unit.building_id == Building.id)
-                              .join(RegisterUnit, RegisterUnit.unit_id == Unit.id)
-                              .where(RegisterUnit.voter_id == voter_id).order_by(Unit.id).limit(1)).first()
-        return f"{row[0]}-{row[1]}-{row[2]}" if row else ""
+        unit = session.scalar(select(Unit).join(RegisterUnit, RegisterUnit.unit_id == Unit.id)
+                              .where(RegisterUnit.voter_id == voter_id).options(joinedload(Unit.building))
+                              .order_by(Unit.id).limit(1))
+        return unit.label if unit else ""
 
     proxies = session.scalars(select(Proxy).where(Proxy.motion_id == motion.id).order_by(Proxy.id)).all()
     papers = session.scalars(select(PaperBallot).where(PaperBallot.motion_id == motion.id)

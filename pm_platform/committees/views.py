@@ -11,12 +11,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from pm_platform.committees import service
-from pm_platform.committees.forms import MotionForm, ProxyForm, VerifyForm, VoteForm
+from pm_platform.committees.forms import MotionForm, PaperBallotForm, ProxyForm, VerifyForm, VoteForm, unit_choices
 from pm_platform.committees.models import CommitteeTerm, Motion, MotionAttachment, PaperBallot, Proxy
 from pm_platform.core import clock
 from pm_platform.core.errors import DomainError
 from pm_platform.core.files import safe_filename
-from pm_platform.core.forms import attach_error
+from pm_platform.core.forms import attach_error, submit_form
 from pm_platform.core.web import public_page
 from pm_platform.extensions import db
 from pm_platform.places import scope
@@ -69,10 +69,11 @@ def new_motion(compound_id: int):
     if not service.can_manage(db.session, current_user, compound_id):
         abort(403)
     form = MotionForm()
+    form.candidates.choices = unit_choices(service.candidate_units(db.session, compound_id), placeholder=False)
     if form.validate_on_submit():
         files = [(f.filename, f.read()) for f in form.attachments.data or [] if getattr(f, "filename", "")]
         try:
-            candidates = service.candidates_by_unit(db.session, compound_id, (form.candidates.data or "").splitlines())
+            candidates = service.candidates_by_unit(db.session, compound_id, form.candidates.data or [])
             motion = service.create_motion(
                 db.session, current_user, compound_id, title=form.title.data, body=form.body.data,
                 category=form.category.data, opens_at=_local_to_utc(form.opens_at.data),
@@ -89,7 +90,17 @@ def new_motion(compound_id: int):
 @bp.get("/motions/<int:motion_id>")
 @login_required
 def motion(motion_id: int):
-    item = service.get_motion(db.session, current_user, motion_id)
+    return _motion_page(service.get_motion(db.session, current_user, motion_id))
+
+
+def _paper_form(item: Motion) -> PaperBallotForm:
+    form = PaperBallotForm(prefix="paper")
+    form.unit_id.choices = unit_choices(service.register_units(db.session, item))
+    return form
+
+
+def _motion_page(item: Motion, paper_form: PaperBallotForm | None = None, proxy_form: ProxyForm | None = None):
+    """The motion's page; `paper_form` or `proxy_form` is a refused form shown again with its error."""
     roles = scope.roles_on(db.session, current_user, item.compound_id)
     manage = service.can_manage(db.session, current_user, item.compound_id)
     live = None
@@ -103,14 +114,17 @@ def motion(motion_id: int):
         vote_form = VoteForm()  # an election ballot lists the candidates as checkboxes instead
     attachments = db.session.execute(select(MotionAttachment.id, MotionAttachment.filename)
                                      .where(MotionAttachment.motion_id == item.id)).all()
+    desk = service.desk(db.session, item) if manage and item.status != "draft" else None
+    if desk is not None and paper_form is None and item.status == "open" and not item.is_election:
+        paper_form = _paper_form(item)
     return render_template(
         "committees/motion.html", motion=item, compound=db.session.get(Compound, item.compound_id),
         manage=manage,
         may_see_evidence=bool(roles & service.TALLY_ROLES), live=live, result=result, voter=voter,
         vote_form=vote_form, my_ballot=service.my_ballot(db.session, current_user, item),
-        proxy_form=ProxyForm() if voter is not None and item.status == "open" else None,
+        proxy_form=proxy_form or (ProxyForm() if voter is not None and item.status == "open" else None),
         held=service.proxies_held(db.session, current_user, item), attachments=attachments,
-        desk=service.desk(db.session, item) if manage and item.status != "draft" else None,
+        desk=desk, paper_form=paper_form,
         objections=service.objections(db.session, item) if manage or roles & scope.OFFICE_ROLES else None,
         rule=service.rules_of(item), notice=service.announcement(db.session, item))
 
@@ -144,15 +158,13 @@ def vote(motion_id: int):
 @bp.post("/motions/<int:motion_id>/proxy")
 @login_required
 def appoint_proxy(motion_id: int):
+    item = service.get_motion(db.session, current_user, motion_id)
     form = ProxyForm()
-    if not form.validate_on_submit():
-        flash(_("Give the user name and attach the signed letter."))
-    else:
-        service.submit_proxy(db.session, current_user, motion_id, form.holder.data, form.letter.data.filename,
-                             form.letter.data.read())
-        db.session.commit()
+    if submit_form(form, lambda: service.submit_proxy(db.session, current_user, motion_id, form.holder.data,
+                                                      form.letter.data.filename, form.letter.data.read())):
         flash(_("Your proxy is waiting for the committee to check the letter."))
-    return redirect(url_for("committees.motion", motion_id=motion_id))
+        return redirect(url_for("committees.motion", motion_id=motion_id))
+    return _motion_page(item, proxy_form=form)   # the refusal beside its field, the name kept
 
 
 @bp.post("/motions/<int:motion_id>/objections")
@@ -188,14 +200,15 @@ def proxy_letter(proxy_id: int):
 @login_required
 def enter_paper(motion_id: int):
     item = service.get_motion(db.session, current_user, motion_id)
-    scan = request.files.get("scan")
-    unit_id = service.find_register_unit(db.session, item, request.form.get("building", ""),
-                                         request.form.get("entrance", ""), request.form.get("room", ""))
-    service.enter_paper_ballot(db.session, current_user, motion_id, unit_id, request.form.get("choice", ""),
-                               scan.filename if scan else "", scan.read() if scan else b"")
-    db.session.commit()
-    flash(_("Paper ballot entered; a second committee member must confirm it."))
-    return redirect(url_for("committees.motion", motion_id=motion_id))
+    if not service.can_manage(db.session, current_user, item.compound_id):
+        abort(403)
+    form = _paper_form(item)
+    if submit_form(form, lambda: service.enter_paper_ballot(
+            db.session, current_user, motion_id, form.unit_id.data, form.choice.data, form.scan.data.filename,
+            form.scan.data.read())):
+        flash(_("Paper ballot entered; a second committee member must confirm it."))
+        return redirect(url_for("committees.motion", motion_id=motion_id))
+    return _motion_page(item, paper_form=form)   # the refusal beside its field, the unit and choice kept
 
 
 @bp.post("/paper-ballots/<int:paper_id>/confirm")

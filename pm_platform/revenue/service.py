@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from pm_platform.core import audit, clock
-from pm_platform.core.errors import Conflict, NotFound, ValidationError
+from pm_platform.core.errors import Conflict, DomainError, NotFound, ValidationError
 from pm_platform.core.models import User
 from pm_platform.places import scope
 from pm_platform.places.models import Compound
@@ -203,13 +203,14 @@ def get_attachment(session: Session, actor: User, entry_id: int) -> FundAttachme
 # --- disclosure ------------------------------------------------------------------------------
 
 def quarter_figures(session: Session, compound_id: int, quarter: str) -> dict:
-    """Income by source, costs, spending and balances of one quarter, to the fen."""
+    """Income by source, costs, spending and balances of one quarter, to the fen. Each source's
+    `costs` lists every reason given for its cost once, with the sum of the cost given for it."""
     start, end = quarter_bounds(quarter)
     entries = session.scalars(select(FundEntry).where(
         FundEntry.compound_id == compound_id, FundEntry.occurred_on >= start, FundEntry.occurred_on < end,
     ).order_by(FundEntry.occurred_on, FundEntry.id)).all()
-    income = {source: {"source": source, "gross_fen": 0, "cost_fen": 0, "net_fen": 0, "justifications": []}
-              for source in SOURCES}
+    income = {source: {"source": source, "gross_fen": 0, "cost_fen": 0, "net_fen": 0} for source in SOURCES}
+    costs: dict[str, dict[str, int]] = {source: {} for source in SOURCES}   # source → reason → fen
     spending = []
     for entry in entries:
         if entry.source is not None:   # revenue, or the reversal of revenue
@@ -217,8 +218,9 @@ def quarter_figures(session: Session, compound_id: int, quarter: str) -> dict:
             line["gross_fen"] += entry.gross_fen
             line["cost_fen"] += entry.cost_fen
             line["net_fen"] += entry.amount_fen
-            if entry.cost_fen > 0:
-                line["justifications"].append(entry.cost_justification)
+            if entry.cost_fen:         # a reversal takes its cost back under the original's reason
+                why = entry.cost_justification or (entry.reverses.cost_justification if entry.reverses else "")
+                costs[entry.source][why] = costs[entry.source].get(why, 0) + entry.cost_fen
         else:                          # an expenditure, or its reversal
             spending.append({"id": entry.id, "occurred_on": entry.occurred_on.isoformat(),
                              "description": entry.description, "decision_ref": entry.decision_ref
@@ -226,6 +228,9 @@ def quarter_figures(session: Session, compound_id: int, quarter: str) -> dict:
                              "amount_fen": -entry.amount_fen})
     opening = balance(session, compound_id, before=start)
     change = sum(entry.amount_fen for entry in entries)
+    for source, line in income.items():
+        # each reason once with the cost it covers: monthly entries repeat the same reason
+        line["costs"] = [{"reason": why, "cost_fen": fen} for why, fen in costs[source].items() if fen]
     lines = [line for line in income.values() if line["gross_fen"] or line["cost_fen"]]
     return {
         "quarter": quarter, "start": start.isoformat(), "end": (end - dt.timedelta(days=1)).isoformat(),
@@ -252,6 +257,33 @@ def prepare_disclosure(session: Session, compound_id: int, quarter: str) -> Disc
         disclosure.prepared_at = clock.now_utc()
     session.flush()
     return disclosure
+
+
+def _draft_refusal(session: Session, compound_id: int, quarter: str) -> DomainError | None:
+    """Why a keeper may not draft `quarter`'s disclosure now, or None: it must have ended, and a
+    published quarter is fixed (it offers its page and PDF, not a new draft)."""
+    if quarter_bounds(quarter)[1] > clock.local_today():
+        return ValidationError("{quarter} has not ended yet", "quarter", quarter=quarter)
+    if session.scalar(select(Disclosure.id).where(Disclosure.compound_id == compound_id, Disclosure.quarter == quarter,
+                                                  Disclosure.published_at.is_not(None))):
+        return Conflict("{quarter} has been published to owners; its figures are fixed", "quarter", quarter=quarter)
+    return None
+
+
+def may_draft_disclosure(session: Session, actor: User, compound_id: int, quarter: str) -> bool:
+    """Whether the page may offer `actor` to draft `quarter`'s disclosure (see draft_disclosure)."""
+    if not scope.roles_on(session, actor, compound_id) & KEEPER_ROLES:
+        return False
+    return _draft_refusal(session, compound_id, parse_quarter(quarter)) is None
+
+
+def draft_disclosure(session: Session, actor: User, compound_id: int, quarter: str) -> Disclosure:
+    """A keeper drafts (or refreshes the draft of) a quarter's disclosure now, without waiting for the
+    quarterly job; a quarter not over, or already published, is refused."""
+    scope.get_compound(session, actor, compound_id, roles=KEEPER_ROLES)
+    if refusal := _draft_refusal(session, compound_id, parse_quarter(quarter)):
+        raise refusal
+    return prepare_disclosure(session, compound_id, quarter)
 
 
 def prepare_quarter_disclosures(session: Session, today: dt.date | None = None) -> int:

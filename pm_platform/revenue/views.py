@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from pm_platform.core import clock, money
 from pm_platform.core.errors import ValidationError
 from pm_platform.core.files import safe_filename
-from pm_platform.core.forms import ActionForm, attach_error
+from pm_platform.core.forms import ActionForm, attach_error, submit_form
 from pm_platform.core.pdf import render_pdf
 from pm_platform.extensions import db
 from pm_platform.places import scope, service as places
@@ -110,22 +110,25 @@ def attachment(entry_id: int):
 @login_required
 def disclosures(compound_id: int):
     compound = scope.get_compound(db.session, current_user, compound_id)
-    can_keep = bool(scope.roles_on(db.session, current_user, compound_id) & service.KEEPER_ROLES)
-    return render_template("revenue/disclosures.html", compound=compound, form=ActionForm(), can_keep=can_keep,
-                           items=service.list_disclosures(db.session, current_user, compound_id),
-                           is_on_time=service.is_on_time, last_quarter=service.previous_quarter(clock.local_today()))
+    items = service.list_disclosures(db.session, current_user, compound_id)
+    last_quarter = service.previous_quarter(clock.local_today())
+    return render_template("revenue/disclosures.html", compound=compound, form=ActionForm(), items=items,
+                           is_on_time=service.is_on_time, last_quarter=last_quarter,
+                           last=next((item for item in items if item.quarter == last_quarter), None),
+                           may_draft=service.may_draft_disclosure(db.session, current_user, compound_id, last_quarter))
 
 
 @bp.post("/compounds/<int:compound_id>/fund/disclosures/prepare")
 @login_required
 def prepare(compound_id: int):
     """Draft last quarter's disclosure now, without waiting for the quarterly job."""
-    scope.get_compound(db.session, current_user, compound_id, roles=service.KEEPER_ROLES)
     quarter = service.previous_quarter(clock.local_today())
-    if ActionForm().validate_on_submit():
-        service.prepare_disclosure(db.session, compound_id, quarter)
-        db.session.commit()
-    return redirect(url_for("revenue.disclosure", compound_id=compound_id, quarter=quarter))
+    form = ActionForm()
+    if submit_form(form, lambda: service.draft_disclosure(db.session, current_user, compound_id, quarter)):
+        return redirect(url_for("revenue.disclosure", compound_id=compound_id, quarter=quarter))
+    for error in form.form_errors:   # a refusal (e.g. the quarter is already published) said on the list
+        flash(error)
+    return redirect(url_for("revenue.disclosures", compound_id=compound_id))
 
 
 def _disclosure_context(compound_id: int, quarter: str) -> dict:

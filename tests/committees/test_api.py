@@ -132,17 +132,13 @@ def test_committee_desk_paper_ballots_and_proxies_on_the_page(login, session, as
     session.commit()
     client = login(assembly.committee2)
     page = client.get(f"/motions/{motion.id}").get_data(as_text=True)
-    assert 'id="desk"' in page and "letter.pdf" in page and "1栋-1-101" in page
-    r = client.post(f"/motions/{motion.id}/paper", data={"building": "1栋", "room": "201", "choice": "disagree",
-                                                        "scan": (io.BytesIO(b"scan"), "bob.jpg")},
+    assert 'id="desk"' in page and "letter.pdf" in page and "1栋1单元101" in page
+    r = client.post(f"/motions/{motion.id}/paper", data={"paper-unit_id": str(assembly.units["b"]), "paper-choice": "disagree",
+                                                        "paper-scan": (io.BytesIO(b"scan"), "bob.jpg")},
                     content_type="multipart/form-data", follow_redirects=True)
     assert r.status_code == 200
     mine = session.scalar(select(PaperBallot).where(PaperBallot.motion_id == motion.id, PaperBallot.id != first.id))
     assert mine.status == "pending" and mine.entered_by_id == assembly.committee2.id
-    r = client.post(f"/motions/{motion.id}/paper", data={"building": "9栋", "room": "1", "choice": "agree",
-                                                        "scan": (io.BytesIO(b"scan"), "x.jpg")},
-                    content_type="multipart/form-data")
-    assert r.status_code == 404 and "该表决事项的名册上没有该楼栋和房号的房屋" in r.get_data(as_text=True)
     assert client.post(f"/paper-ballots/{first.id}/confirm", follow_redirects=True).status_code == 200
     assert service.tally(session, motion)["subtotals"]["paper"]["A_P"] == 15000
     assert client.post(f"/paper-ballots/{mine.id}/confirm").status_code == 403   # entered by this member
@@ -217,9 +213,11 @@ def test_committee_creates_an_election_on_the_page(login, session, assembly):
 
     client = login(assembly.committee)
     form = {"title": "第二届业委会选举", "body": "", "category": "committee_election", "opens_at": "2030-05-01T09:00",
-            "closes_at": "2030-05-08T18:00", "seats": "5", "candidates": "1栋-1-101\n1栋-1-201\n"}
-    r = client.post(f"/compounds/{assembly.compound.id}/motions/new", data={**form, "candidates": "1栋-1-999"})
-    assert r.status_code == 200 and "1栋-1-999:本小区没有该房屋的业主" in r.get_data(as_text=True)  # the form again
+            "closes_at": "2030-05-08T18:00", "seats": "5", "candidates": [str(assembly.units["a1"]), str(assembly.units["b"])]}
+    r = client.post(f"/compounds/{assembly.compound.id}/motions/new", data={**form, "category": "covenant"})
+    assert r.status_code == 200 and "只有选举业委会才需填写席位和候选人" in r.get_data(as_text=True)  # the form again
+    kept = r.get_data(as_text=True).split('id="candidates"')[1].split("</select>")[0]
+    assert f'<option selected value="{assembly.units["a1"]}">1栋1单元101</option>' in kept
     r = client.post(f"/compounds/{assembly.compound.id}/motions/new", data=form)
     assert r.status_code == 302
     motion = session.scalar(select(Motion).where(Motion.title == "第二届业委会选举"))

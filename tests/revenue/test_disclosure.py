@@ -34,7 +34,26 @@ def test_figures_by_source_with_costs_spending_and_balances(session, world):
     assert (figures["gross_fen"], figures["cost_fen"], figures["spending_fen"]) == (150000, 20000, 30000)
     assert figures["spending"][0]["decision_ref"] == "业主大会决议 2026-03号"
     assert figures["closing_fen"] == 7000 + 80000 + 50000 - 30000
-    assert figures["income"][0]["justifications"] == ["保洁与设备电费"]
+    assert figures["income"][0]["costs"] == [{"reason": "保洁与设备电费", "cost_fen": 20000}]
+
+
+def test_each_reason_for_a_cost_is_listed_once_with_the_cost_it_covers(session, world):
+    """Monthly entries give the same reason: the disclosure lists it once, with their sum."""
+    keeper = world.user(session, "firm_manager")
+    cid = world.compounds[0].id
+    start = service.quarter_bounds(LAST_QUARTER)[0]
+    for month in range(3):
+        revenue(session, keeper, cid, day=start + dt.timedelta(days=31 * month + 5))   # 1000.00 - 200.00 each
+    service.post_revenue_entry(session, keeper, compound_id=cid, source="parking", gross_fen=50000, cost_fen=5000,
+                               cost_justification="道闸维修", occurred_on=IN_LAST_QUARTER, description="临停")
+    parking = service.quarter_figures(session, cid, LAST_QUARTER)["income"][0]
+    assert parking["costs"] == [{"reason": "保洁与设备电费", "cost_fen": 60000}, {"reason": "道闸维修", "cost_fen": 5000}]
+    assert sum(cost["cost_fen"] for cost in parking["costs"]) == parking["cost_fen"] == 65000
+    # a reversal takes its cost back under the reason of the entry it reverses (in the quarter it is dated)
+    first = service.list_entries(session, keeper, cid)[-1]
+    service.reverse_entry(session, keeper, first.id, "重复录入")
+    now = service.quarter_figures(session, cid, service.quarter_of(clock.local_today()))["income"][0]
+    assert now["costs"] == [{"reason": "保洁与设备电费", "cost_fen": -20000}] and now["cost_fen"] == -20000
 
 
 def test_the_task_prepares_every_compound_once(session, world):
