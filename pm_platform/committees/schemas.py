@@ -97,7 +97,9 @@ class TallySchema(Schema):
 
 class PublicReceiptSchema(Schema):
     receipt = fields.String()
-    area_cm2 = fields.Integer()
+    area_band_cm2 = fields.List(fields.Integer(), metadata={
+        "description": "[lowest, highest] area (0.01 m²) of the band this ballot's area falls in; each band "
+                       "holds at least ten voters of the frozen register, so a ballot cannot be tied to a unit"})
     choice = fields.String(allow_none=True)
     candidates = fields.List(fields.Integer(), allow_none=True)
 

@@ -660,12 +660,43 @@ def _election_result(session: Session, motion: Motion, rule_set: law.RuleSet, co
     return base
 
 
+RECEIPT_BAND_VOTERS = 10  # each area band on the public receipt list holds at least this many voters
+
+
+def area_bands(areas_cm2: list[int], minimum: int = RECEIPT_BAND_VOTERS) -> list[tuple[int, int]]:
+    """The register's areas cut into bands of at least `minimum` voters, as (lowest, highest).
+    Equal areas are never split, and a short tail joins the band before it. In the demo 735 of
+    848 units had an area of their own, so a ballot listed with its exact area named its unit;
+    listed with its band it could be any of at least `minimum` voters' ballot.
+
+        >>> area_bands([5000, 6000, 6000, 7000, 9000], minimum=2)
+        [(5000, 6000), (7000, 9000)]
+    """
+    ordered = sorted(areas_cm2)
+    bands: list[list[int]] = []
+    for area in ordered:
+        if bands and (len(bands[-1]) < minimum or area == bands[-1][-1]):
+            bands[-1].append(area)
+        else:
+            bands.append([area])
+    if len(bands) > 1 and len(bands[-1]) < minimum:
+        bands[-2].extend(bands.pop())
+    return [(band[0], band[-1]) for band in bands]
+
+
 def receipts(session: Session, motion: Motion) -> list[dict]:
-    """Every counted ballot by receipt code, with its area and choice (no names, no units).
-    While voting is open the choices stay hidden so no running count leaks out."""
+    """Every counted ballot by receipt code, with its area band and choice (no names, no units,
+    no exact area: see area_bands). While voting is open the choices stay hidden so no running
+    count leaks out. Anyone can re-count heads and bound the areas by the bands; the exact areas
+    are re-added from the frozen register (its hash is published) in the evidence pack."""
     if motion.status == "draft":
         return []
     reveal = motion.status in ("closed", "final")
+    bands = area_bands(list(session.scalars(select(RegisterVoter.area_cm2).where(RegisterVoter.motion_id == motion.id))))
+
+    def band_of(area: int) -> list[int]:
+        return next([low, high] for low, high in bands if low <= area <= high)
+
     rows = session.execute(
         select(Ballot.receipt, RegisterVoter.area_cm2, Ballot.choice, Ballot.id)
         .join(RegisterVoter, RegisterVoter.id == Ballot.voter_id)
@@ -676,7 +707,7 @@ def receipts(session: Session, motion: Motion) -> list[dict]:
                 select(BallotCandidate.ballot_id, BallotCandidate.candidate_id)
                 .join(Ballot, Ballot.id == BallotCandidate.ballot_id).where(Ballot.motion_id == motion.id)):
             chosen.setdefault(ballot_id, []).append(candidate_id)
-    return [{"receipt": receipt, "area_cm2": area,
+    return [{"receipt": receipt, "area_band_cm2": band_of(area),
              "choice": choice if reveal else None,
              "candidates": sorted(chosen.get(ballot_id, [])) if reveal and motion.is_election else None}
             for receipt, area, choice, ballot_id in rows]

@@ -253,7 +253,7 @@ def public(motion_id: int):
     return render_template("committees/public.html", motion=item, receipts=rows, result=result,
                            compound=db.session.get(Compound, item.compound_id),
                            names={c.id: c.name for c in item.candidates},
-                           total_area=sum(r["area_cm2"] for r in rows),
+                           area_range=(sum(r["area_band_cm2"][0] for r in rows), sum(r["area_band_cm2"][1] for r in rows)),
                            notice=service.announcement(db.session, item))
 
 

@@ -39,10 +39,11 @@ def test_motion_ballot_receipt_and_tally_over_the_api(client, api, session, asse
     public = client.get(f"/api/v1/motions/{motion_id}/receipts")   # no token needed
     assert public.status_code == 200
     mine = [row for row in public.json if row["receipt"] == receipt]
-    assert mine == [{"receipt": receipt, "area_cm2": 15000, "choice": None, "candidates": None}]
+    # the area as a band of at least ten voters (here all four: the register is smaller than ten)
+    assert mine == [{"receipt": receipt, "area_band_cm2": [6000, 15000], "choice": None, "candidates": None}]
     # no names, no units (searching the text for "101" failed when a receipt code held it)
     assert "Alice" not in public.text
-    assert all(set(row) == {"receipt", "area_cm2", "choice", "candidates"} for row in public.json)
+    assert all(set(row) == {"receipt", "area_band_cm2", "choice", "candidates"} for row in public.json)
 
     assert client.get(f"/api/v1/motions/{motion_id}/tally", headers=alice).status_code == 403  # live count: committee
     live = client.get(f"/api/v1/motions/{motion_id}/tally", headers=committee).json
@@ -58,7 +59,9 @@ def test_motion_ballot_receipt_and_tally_over_the_api(client, api, session, asse
         "participation_met": True, "approval_met": True, "passed": True}
     assert "> 1/2" in tally["rule"]
     public = client.get(f"/api/v1/motions/{motion_id}/receipts").json
-    assert sum(r["area_cm2"] for r in public if r["choice"] == "agree") == tally["A_yes"]  # anyone can re-add
+    agreed = [r["area_band_cm2"] for r in public if r["choice"] == "agree"]
+    assert len(agreed) == tally["N_yes"]  # anyone can re-count heads and bound the areas
+    assert sum(low for low, _ in agreed) <= tally["A_yes"] <= sum(high for _, high in agreed)
 
 
 def test_bad_ballots_are_refused_with_clear_messages(client, api, session, assembly):

@@ -192,3 +192,15 @@ def test_governance_for_documents_leaves_out_drafts_hides_the_running_count_and_
     assert only["participation_bp"] is None and only["consent_bp"] is None
     with pytest.raises(NotFound):   # the other street office's
         service.compound_governance(session, world.user(session, "street", 1), assembly.compound.id)
+
+
+def test_area_bands_hold_at_least_ten_voters_and_never_split_an_area():
+    from pm_platform.committees.service import area_bands
+    areas = [8937 + 37 * i for i in range(95)] + [6000] * 3 + [25000]
+    bands = area_bands(areas)
+    assert bands[0][0] == 6000 and bands[-1][1] == 25000
+    for low, high in bands:
+        assert sum(low <= a <= high for a in areas) >= 10
+    assert all(bands[i][1] < bands[i + 1][0] for i in range(len(bands) - 1))  # no area in two bands
+    assert area_bands([5000, 6000, 6000, 7000, 9000], minimum=2) == [(5000, 6000), (7000, 9000)]
+    assert area_bands([5000, 5000, 5000], minimum=2) == [(5000, 5000)]
