@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 import secrets
 from dataclasses import asdict
 
@@ -24,6 +23,7 @@ from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, Valida
 from pm_platform.core.files import safe_filename
 from pm_platform.core.models import User
 from pm_platform.core.money import div_round_half_up
+from pm_platform.core.naturalsort import unit_key
 from pm_platform.places import scope
 from pm_platform.places.models import Owner, Ownership, RoleGrant, Unit
 from pm_platform.places.service import grant_role, identity_hash
@@ -997,11 +997,6 @@ def candidates_by_unit(session: Session, compound_id: int, unit_ids: list[int]) 
     return owner_ids
 
 
-def _natural(text: str) -> list:
-    """A sort key reading the digits in a name as numbers: "2栋" before "10栋", room 201 before 1001."""
-    return [int(part) if index % 2 else part for index, part in enumerate(re.split(r"(\d+)", text or ""))]
-
-
 def register_units(session: Session, motion: Motion) -> list[tuple[int, str, str]]:
     """The units on a motion's frozen register for a picker, as (unit id, label, building), in natural
     order of building, entrance and room; labelled as the platform writes a unit (1栋1单元101)."""
@@ -1010,7 +1005,7 @@ def register_units(session: Session, motion: Motion) -> list[tuple[int, str, str
 
 
 def _picker(units: list[Unit]) -> list[tuple[int, str, str]]:
-    units = sorted(units, key=lambda u: (_natural(u.building.name), _natural(u.entrance), _natural(u.room), u.id))
+    units = sorted(units, key=lambda u: (unit_key(u.building.name, u.entrance, u.room), u.id))
     return [(unit.id, unit.label, unit.building.name) for unit in units]
 
 

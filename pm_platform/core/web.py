@@ -1,15 +1,19 @@
 """The web layer's shared parts: error answers, language choice, template helpers."""
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Flask, has_request_context, jsonify, render_template, request, session
 from flask_login import current_user
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from pm_platform.core import clock, money
 from pm_platform.core.errors import DomainError, RowErrors
-from pm_platform.extensions import db
+from pm_platform.extensions import db, limiter
 
 API_PATHS = ("/api/",)
 
@@ -49,6 +53,36 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
     return sqlstate == "23505" or (sqlstate is None and "UNIQUE constraint failed" in str(exc.orig))
 
 
+# What a page says for an HTTP error, in the reader's language (the API keeps werkzeug's English).
+PAGE_MESSAGES = {
+    400: _l("The request was not valid. Go back, reload the page and try again."),
+    403: _l("You may not open this page."),
+    404: _l("This page, or what it shows, does not exist."),
+    405: _l("This address does not accept this kind of request."),
+    500: _l("The error has been recorded. Please go back and try again; if it happens again, "
+            "tell the platform administrator."),
+}
+CSRF_MESSAGE = _l("The form was sent without a valid security token (it may have been open too long, or "
+                  "sent from another site). Go back, reload the page and send it again.")
+
+
+def retry_after_seconds(default: int = 60) -> int:
+    """Seconds until the limit this request broke lets the next one through (the limiter's
+    reset time), at least 1."""
+    current = limiter.current_limit
+    try:
+        reset_at = current.reset_at if current is not None else None
+    except Exception:  # the limiter's storage is unreachable: a sensible guess
+        reset_at = None
+    return max(1, math.ceil(reset_at - time.time())) if reset_at else default
+
+
+def wait_text(seconds: int) -> str:
+    if seconds < 120:
+        return _("%(seconds)d seconds", seconds=seconds)
+    return _("%(minutes)d minutes", minutes=math.ceil(seconds / 60))
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
@@ -66,8 +100,23 @@ def register_error_handlers(app: Flask) -> None:
             return error_response(422, "invalid", message, field)
         if exc.code == 413:
             return error_response(413, "too_large", _("The upload is too large."), "file")
+        status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        if status == 429:  # sign-in attempts (pages) or ID checks (API) too often: say how long to wait
+            seconds = retry_after_seconds()
+            if wants_json():
+                response, status = error_response(429, code, exc.description, extra={"retry_after": seconds})
+            else:
+                response, status = error_response(429, code, _(
+                    "Too many attempts from this address. Please wait %(wait)s and try again.",
+                    wait=wait_text(seconds)))
+            return response, status, {"Retry-After": str(seconds)}
+        if wants_json():
+            return error_response(status, code, exc.description or exc.name)
+        if isinstance(exc, CSRFError):
+            return error_response(400, "csrf", str(CSRF_MESSAGE))
+        message = PAGE_MESSAGES.get(500 if status >= 500 else status)
+        return error_response(status, code, str(message) if message else exc.description or exc.name)
 
     @app.errorhandler(IntegrityError)
     def made_twice_at_once(exc: IntegrityError):

@@ -14,6 +14,7 @@ from pm_platform.core import audit, clock, outbox
 from pm_platform.core.errors import Conflict, NotFound, ValidationError
 from pm_platform.core.models import User
 from pm_platform.core.money import MAX_FEN, MAX_RATE_FEN, area_charge_fen, div_round_half_up
+from pm_platform.core.naturalsort import unit_key
 from pm_platform.fees import payments
 from pm_platform.fees.models import (
     APPLIES_TO, CYCLE_MONTHS, CYCLES, FEE_KINDS, AreaCharge, Bill, BillingRun, FeeItem, FeeRate,
@@ -402,6 +403,7 @@ def unit_balances(session: Session, compound_id: int, limit: int = 500) -> list[
         select(Unit, Building.name, func.coalesce(owing.c.fen, 0)).join(Building, Building.id == Unit.building_id)
         .outerjoin(owing, owing.c.unit_id == Unit.id).where(Unit.compound_id == compound_id)
         .order_by(func.coalesce(owing.c.fen, 0).desc(), Building.name, Unit.entrance, Unit.room).limit(limit)).all()
+    rows.sort(key=lambda row: (-row[2], unit_key(row[1], row[0].entrance, row[0].room)))  # equal debts: natural order
     return [(unit, unit_label(building, unit.entrance, unit.room), int(fen)) for unit, building, fen in rows]
 
 
@@ -832,6 +834,7 @@ def arrears_aging(session: Session, user: User | None, compound_id: int, as_of: 
         select(per_unit, Building.name, Unit.entrance, Unit.room)
         .join(Unit, Unit.id == per_unit.c.unit_id).join(Building, Building.id == Unit.building_id)
         .order_by(Building.name, Unit.entrance, Unit.floor, Unit.room)).all()
+    rows.sort(key=lambda row: unit_key(*row[-3:]))  # "2栋" before "10栋"
     names = [name for _, name in AGING_BUCKETS]
     totals = [0] * len(names)
     report = ArrearsReport(compound_id, as_of, {}, 0, 0)
@@ -932,6 +935,7 @@ def collection_records(session: Session, compound_id: int, period: str) -> list[
         .join(Building, Building.id == Unit.building_id)
         .where(Bill.compound_id == compound_id, Bill.due_on >= start, Bill.due_on < end)
         .order_by(Building.name, Unit.entrance, Unit.room, Bill.id)).all()
+    bills.sort(key=lambda row: unit_key(*row[2:]))
     return [{"id": bill.id, "label": f"{unit_label(building, entrance, room)} {item} {bill.period}",
              "status": bill.status, "at": bill.due_on, "billed_fen": bill.amount_fen - bill.waived_fen,
              "paid_fen": bill.paid_fen} for bill, item, building, entrance, room in bills]
@@ -965,7 +969,8 @@ def compound_bills(session: Session, user: User, compound_id: int, period: str |
              .join(Building, Building.id == Unit.building_id).where(Bill.compound_id == compound_id))
     if period:
         query = query.where(Bill.period == clock.parse_period(period))
-    return session.execute(query.order_by(Bill.period, Building.name, Unit.entrance, Unit.room, Bill.id))
+    rows = session.execute(query.order_by(Bill.period, Building.name, Unit.entrance, Unit.room, Bill.id)).all()
+    return sorted(rows, key=lambda row: (row[0].period, unit_key(*row[2:])))
 
 
 def compound_payments(session: Session, user: User, compound_id: int, period: str | None = None):

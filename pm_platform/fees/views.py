@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from pm_platform.core import clock, sheets
 from pm_platform.core.errors import DomainError, ValidationError
 from pm_platform.core.money import format_yuan, parse_yuan
+from pm_platform.core.naturalsort import natural_key, unit_key
 from pm_platform.core.pdf import render_pdf
 from pm_platform.core.routing import safe_next
 from pm_platform.core.web import public_page
@@ -135,7 +136,8 @@ def compound(compound_id: int):
     periods = _recent_periods(period)
     figures = [(p, service.collection_figures(db.session, [compound_id], p)[compound_id]) for p in periods]
     ytd = service.collection_figures_ytd(db.session, [compound_id], period)[compound_id]
-    buildings = db.session.scalars(select(Building).where(Building.compound_id == compound_id).order_by(Building.name)).all()
+    buildings = sorted(db.session.scalars(select(Building).where(Building.compound_id == compound_id)),
+                       key=lambda b: natural_key(b.name))
     return render_template(
         "fees/compound.html", compound=item, items=service.list_fee_items(db.session, current_user, compound_id),
         runs=service.list_billing_runs(db.session, current_user, compound_id), figures=figures, ytd=ytd,
@@ -250,7 +252,8 @@ def verify(number: str):
 def arrears(compound_id: int):
     as_of = _date_arg()
     report = service.arrears_aging(db.session, current_user, compound_id, as_of)
-    buildings = db.session.scalars(select(Building).where(Building.compound_id == compound_id).order_by(Building.name)).all()
+    buildings = sorted(db.session.scalars(select(Building).where(Building.compound_id == compound_id)),
+                       key=lambda b: natural_key(b.name))
     return render_template("fees/arrears.html", compound=db.session.get(Compound, compound_id), report=report,
                            buckets=BUCKET_LABELS, buildings=buildings,
                            late_fee_rate=service.fee_settings(db.session, compound_id).late_fee_per_10k_day)
@@ -351,8 +354,8 @@ def waivers():
 @bp.get("/fees/my")
 @login_required
 def my_bills():
-    units = db.session.scalars(select(Unit).join(Ownership).join(Owner).where(Owner.user_id == current_user.id)
-                               .order_by(Unit.id)).all()
+    units = sorted(db.session.scalars(select(Unit).join(Ownership).join(Owner).where(Owner.user_id == current_user.id)),
+                   key=lambda u: (unit_key(u.building.name, u.entrance, u.room), u.id))
     accounts = [{"unit": u, "bills": service.unit_bills(db.session, u.id), "entries": service.unit_payments(db.session, u.id),
                  "owing": service.unit_owing_fen(db.session, u.id), "credit": service.unit_credit_fen(db.session, u.id)}
                 for u in units]

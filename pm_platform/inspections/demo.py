@@ -34,7 +34,8 @@ def build_demo(session: Session, rng: random.Random) -> str:
     firm_id = session.scalar(select(ServiceContract.firm_id).join(Compound).order_by(Compound.id).limit(1))
     compound_ids = session.scalars(select(ServiceContract.compound_id).where(ServiceContract.firm_id == firm_id)
                                    .order_by(ServiceContract.compound_id).limit(COMPOUNDS)).all()
-    today = clock.local_today()
+    now = clock.now_utc()
+    today = clock.to_local(now).date()
     facilities, records, flagged = 0, 0, 0
     for c_index, compound_id in enumerate(compound_ids):
         buildings = session.scalars(select(Building.name).where(Building.compound_id == compound_id)
@@ -57,8 +58,10 @@ def build_demo(session: Session, rng: random.Random) -> str:
             name="夜间安防巡查", facility_ids=[f.id for f in made if f.kind in ("camera", "gate")],
             member_ids=[inspector.id], frequency="weekly", weekdays="1,3,5", window_start=dt.time(22),
             window_end=dt.time(1), starts_on=today - dt.timedelta(days=DAYS)))
-        # Past days: rounds made ahead, walked (mostly), then closed by the missed-detection job.
-        for back in range(DAYS, 0, -1):
+        # Past days and today: each day's rounds made as the worker makes them (ahead, so at the
+        # day's start at the latest: a window already over when the demo is built still has its
+        # round), walked (mostly) up to now, then closed by the missed-detection job.
+        for back in range(DAYS, -1, -1):
             day = today - dt.timedelta(days=back)
             service.create_rounds_ahead(session, now=clock.local_midnight_utc(day), days=0)
             for item in made:
@@ -67,14 +70,17 @@ def build_demo(session: Session, rng: random.Random) -> str:
                 at = clock.local_midnight_utc(day) + dt.timedelta(hours=8, minutes=rng.randrange(0, 200))
                 far = rng.random() < 0.05
                 fail = rng.random() < 0.04
+                if at > now:
+                    continue  # later today: still due
                 try:
                     _inspect(session, inspector, item, at, far, fail)
                     records += 1
                     flagged += far
                 except scanning.PresenceNotProven:  # a high-risk record refused, as the real page would
                     continue
-            service.mark_missed(session, now=clock.local_midnight_utc(day + dt.timedelta(days=1)) + dt.timedelta(hours=2))
-    service.create_rounds_ahead(session)
+            service.mark_missed(session, now=min(now, clock.local_midnight_utc(day + dt.timedelta(days=1))
+                                                 + dt.timedelta(hours=2)))
+    service.create_rounds_ahead(session, now=now)
     return f"{facilities} facilities in {len(compound_ids)} compounds, {records} inspection records ({flagged} flagged)"
 
 

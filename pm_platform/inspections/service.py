@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from pm_platform.core import audit, clock
 from pm_platform.core.errors import Conflict, DomainError, NotFound, RowErrors, ValidationError
 from pm_platform.core.models import User
+from pm_platform.core.naturalsort import natural_key
 from pm_platform.core.sheets import Column, read_table, template_xlsx
 from pm_platform.inspections import schedule
 from pm_platform.inspections.models import (
@@ -166,9 +167,14 @@ def get_facility(session: Session, user: User, facility_id: int, roles=VIEW_ROLE
 
 def list_facilities(session: Session, user: User, compound_id: int) -> list[Facility]:
     scope.get_compound(session, user, compound_id, VIEW_ROLES)
-    return list(session.scalars(select(Facility).where(Facility.compound_id == compound_id)
-                                .options(selectinload(Facility.labels), selectinload(Facility.building))
-                                .order_by(Facility.kind, Facility.name)))
+    return sorted(session.scalars(select(Facility).where(Facility.compound_id == compound_id)
+                                  .options(selectinload(Facility.labels), selectinload(Facility.building))),
+                  key=facility_order)
+
+
+def facility_order(facility: Facility) -> tuple:
+    """By kind, then name in natural order: "2栋灭火器" before "10栋灭火器"."""
+    return facility.kind, natural_key(facility.name), facility.id
 
 
 # --- labels --------------------------------------------------------------------------------
@@ -219,7 +225,7 @@ def label_sheet(session: Session, actor: User, compound_id: int, facility_ids: l
     query = select(Facility).where(Facility.compound_id == compound_id, Facility.is_active.is_(True))
     if facility_ids:
         query = query.where(Facility.id.in_(facility_ids))
-    facilities = session.scalars(query.order_by(Facility.kind, Facility.name)).all()
+    facilities = sorted(session.scalars(query), key=facility_order)
     if not facilities:
         raise ValidationError("no facilities to print", "facility_ids")
     labels = []

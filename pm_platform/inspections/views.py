@@ -291,8 +291,8 @@ def plans(compound_id: int):
     compound = scope.get_compound(db.session, current_user, compound_id, service.VIEW_ROLES)
     can_manage = bool(scope.roles_on(db.session, current_user, compound_id) & service.MANAGE_ROLES)
     form = PlanForm()
-    facilities_here = db.session.scalars(select(Facility).where(Facility.compound_id == compound_id)
-                                         .order_by(Facility.kind, Facility.name)).all()
+    facilities_here = sorted(db.session.scalars(select(Facility).where(Facility.compound_id == compound_id)),
+                             key=service.facility_order)
     form.facilities.choices = [(f.id, f"{f.name} · {f.place}") for f in facilities_here]
     form.members.choices = [(u.id, u.display_name) for u in _inspectors(compound_id)]
     if can_manage and form.validate_on_submit():

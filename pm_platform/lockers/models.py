@@ -43,6 +43,12 @@ class LockerSite(Base):
     created_at: Mapped[CreatedAt]
 
     contract: Mapped[LockerContract] = relationship()
+    compound: Mapped[Compound] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        """The site as pages list it, with its compound: site names repeat across compounds."""
+        return f"{self.compound.name} · {self.name}"
 
 
 class Parcel(Base):

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_platform.db import Base, CreatedAt, Fen, intpk, in_values
+from pm_platform.places.models import Compound
 
 SPACE_KINDS = ("owned", "rented", "public")            # 产权 / 月租 / 临时
 CAR_TYPES = ("own_space", "monthly", "internal", "temporary")
@@ -31,6 +32,13 @@ class ParkingLot(Base):
     capacity: Mapped[int]
     monthly_pass_price_fen: Mapped[Fen | None]   # None: owners cannot buy passes for this lot online
     created_at: Mapped[CreatedAt]
+
+    compound: Mapped[Compound] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        """The lot as pages list it: several compounds have a "东门停车场"."""
+        return f"{self.compound.name} · {self.name}"
 
 
 class ParkingTariff(Base):

@@ -37,10 +37,25 @@ MESSAGES = {
     ("invalid", "tariff.day_end"): _l("Enter a time like 19:00, after the day begins."),
 }
 
+# What an anomaly means, in the page's language. The gate stores its note in English (the API's
+# words, kept as they are); the page explains the anomaly from its kind and plate instead.
+ANOMALY_NOTES = {
+    "exit_without_entry": _l("No entry was recorded: charged as 24 hours up to the exit."),
+    "entry_without_exit": _l("No exit was recorded: the earlier stay was closed at this entry."),
+    "bad_plate": _l("The gate sent a plate that cannot be read: %(plate)s"),
+    "future_time": _l("The gate's clock is ahead: the event's time is later than the server's."),
+    "out_of_order": _l("The event is earlier than this plate's last event."),
+}
+
+
+def anomaly_note(anomaly) -> str:
+    note = ANOMALY_NOTES.get(anomaly.kind)
+    return anomaly.note if note is None else str(note) % {"plate": anomaly.plate}
+
 
 @bp.context_processor
 def labels():
-    return {"labels": LABELS}
+    return {"labels": LABELS, "anomaly_note": anomaly_note}
 
 
 def _submit(form, action, done: str) -> bool:

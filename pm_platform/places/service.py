@@ -9,16 +9,17 @@ from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from pm_platform.core import audit, clock
 from pm_platform.core.auth import create_user, hash_secret
 from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from pm_platform.core.models import User
+from pm_platform.core.naturalsort import unit_key
 from pm_platform.places import scope
 from pm_platform.places.models import (
     AREA_KINDS, DEVICE_KINDS, ROLES, SCOPE_KINDS, AdminArea, Compound, Device, PropertyFirm,
-    RoleGrant, ServiceContract, Unit,
+    Building, RoleGrant, ServiceContract, Unit,
 )
 
 PARENT_KIND = {"district": None, "street": "district", "community": "street"}
@@ -100,11 +101,20 @@ def list_compounds(session: Session, user: User) -> list[Compound]:
 
 
 def list_units(session: Session, user: User, compound_id: int, limit: int | None = None, offset: int = 0) -> list[Unit]:
+    """The units in natural order ("2栋" before "10栋", room "102" before "1001"): the database's
+    string order cannot give it, so the order is taken from the names, then one page is loaded."""
     scope.get_compound(session, user, compound_id)
-    query = scope.visible_units(session, user, compound_id).order_by(Unit.building_id, Unit.entrance, Unit.floor, Unit.room)
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
-    return list(session.scalars(query))
+    query = scope.visible_units(session, user, compound_id)
+    if limit is None:
+        units = list(session.scalars(query.options(joinedload(Unit.building))))
+        return sorted(units, key=lambda u: (unit_key(u.building.name, u.entrance, u.room), u.id))
+    visible = query.subquery()
+    keyed = session.execute(select(visible.c.id, Building.name, visible.c.entrance, visible.c.room)
+                            .join(Building, Building.id == visible.c.building_id)).all()
+    keyed.sort(key=lambda row: (unit_key(row.name, row.entrance, row.room), row.id))
+    ids = [row.id for row in keyed[offset:offset + limit]]
+    units = {unit.id: unit for unit in session.scalars(select(Unit).where(Unit.id.in_(ids)))} if ids else {}
+    return [units[unit_id] for unit_id in ids]
 
 
 def compound_unit_counts(session: Session, compound_ids: list[int]) -> dict[int, tuple[int, int]]:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from pm_platform.core import clock
 from pm_platform.core.errors import DomainError, RowErrors
+from pm_platform.core.naturalsort import natural_key
 from pm_platform.extensions import db
 from pm_platform.places import scope
 from pm_platform.places.models import Building, Compound, Unit
@@ -68,7 +69,8 @@ def _place_choices(compound_id: int, is_staff: bool) -> list[tuple[str, str]]:
         units = db.session.scalars(select(Unit).where(Unit.compound_id == compound_id,
                                                       Unit.id.in_(service.own_unit_ids(db.session, current_user)))).all()
     choices[:0] = [(f"unit:{u.id}", _("My home: %(unit)s", unit=u.label)) for u in units]
-    buildings = db.session.scalars(select(Building).where(Building.compound_id == compound_id).order_by(Building.name))
+    buildings = sorted(db.session.scalars(select(Building).where(Building.compound_id == compound_id)),
+                       key=lambda b: natural_key(b.name))
     choices += [(f"building:{b.id}", _("Building %(name)s (shared parts)", name=b.name)) for b in buildings]
     return choices
 
@@ -198,7 +200,8 @@ def photo(work_order_id: int, photo_id: int):
 def mine():
     scope.require_any_role(db.session, current_user, {"owner"})
     own_buildings = sorted(set(db.session.scalars(select(Unit.building_id).where(
-        Unit.id.in_(service.own_unit_ids(db.session, current_user))))))
+        Unit.id.in_(service.own_unit_ids(db.session, current_user))))),
+        key=lambda b: natural_key(db.session.get(Building, b).name))
     building_state = {db.session.get(Building, b).name: boards.building_public_state(db.session, current_user, b)
                       for b in own_buildings}
     return render_template("workorders/mine.html", orders=boards.resident_orders(db.session, current_user),
@@ -305,7 +308,8 @@ def notice_new():
     form = NoticeForm()
     form.compound_id.choices = choices((c.id, c.name) for c in compounds)
     form.building_ids.choices = choices((b.id, f"{c.name} {b.name}") for c in compounds for b in
-                                        db.session.scalars(select(Building).where(Building.compound_id == c.id)))
+                                        sorted(db.session.scalars(select(Building).where(Building.compound_id == c.id)),
+                                               key=lambda b: natural_key(b.name)))
     if form.validate_on_submit():
         try:
             ids = [int(x) for x in (form.work_order_ids.data or "").replace("，", ",").split(",") if x.strip()]

@@ -50,7 +50,7 @@ def test_forms_need_a_csrf_token(app, world, session):
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 400
-    assert "CSRF" in response.text
+    assert "安全令牌" in response.text  # the form's security token (tests/core/test_error_pages.py)
 
 
 def test_a_token_made_on_the_account_page_opens_the_api(world, session, login):

@@ -2,6 +2,7 @@
 import datetime as dt
 
 import pytest
+from flask_babel import refresh
 from sqlalchemy import select
 
 from pm_platform.core import clock
@@ -246,3 +247,15 @@ def test_lot_page_shows_occupancy_takings_and_anomalies(post, session, world, lo
     assert service.open_anomalies(session, lot) == []
     assert login(world.user(session, "owner")).get(f"/parking/lots/{lot.id}").status_code == 403
     assert login(world.user(session, "firm_manager", index=1)).get("/parking").status_code == 200
+
+
+def test_the_lot_page_explains_an_anomaly_in_chinese(post, session, world, lot, login):
+    post("c", "京C12345", "out", ago(minutes=0))   # exit with no entry
+    anomaly = service.open_anomalies(session, lot)[0]
+    assert anomaly.note == "exit with no entry: charged as 24 hours up to the exit"  # stored as the gate said it
+    page = login(world.user(session, "firm_manager")).get(f"/parking/lots/{lot.id}")
+    assert "没有入场记录\uff1a按出场前 24 小时收费" in page.text
+    assert "charged as 24 hours" not in page.text
+    refresh()  # requests share the test's app context, where Flask-Babel keeps the language it chose
+    english = login(world.user(session, "firm_manager")).get(f"/parking/lots/{lot.id}?lang=en")
+    assert "No entry was recorded: charged as 24 hours up to the exit." in english.text

@@ -42,7 +42,7 @@ def test_owner_buys_a_month_online_and_the_paid_callback_makes_the_pass(client, 
     login(owner)
     today = clock.local_today()
     page = client.get("/parking/my").text
-    assert "京A12345" in page and "无月卡" in page and "购买东门停车场月卡：300.00 元" in page
+    assert "京A12345" in page and "无月卡" in page and f"购买{lot.compound.name} · 东门停车场月卡：300.00 元" in page
     assert f"有效期 {today} 至 {service.month_pass_end(today)}" in page
     order = buy(client, session, lot, car)
     assert (order.purpose, order.amount_fen, order.compound_id, order.status) == ("parking_pass", 30000, lot.compound_id,

@@ -129,7 +129,7 @@ def test_the_roster_page_lists_bad_rows_in_chinese_and_the_api_in_english(world,
     page = login(world.user(session, "community")).post(
         f"/compounds/{compound.id}/roster", data={"file": (io.BytesIO(rows), "roster.csv")},
         content_type="multipart/form-data")
-    assert "发现 2 处问题,未导入任何数据" in page.text
+    assert "发现 2 处问题，未导入任何数据" in page.text
     table = html.unescape(page.text[page.text.index('id="row-errors"'):])
     assert "须为整数,而不是 'three'" in table and "须为 是 或 否" in table and "must be" not in table
     answer = upload(client, api(world.user(session, "community")), compound.id, rows)
