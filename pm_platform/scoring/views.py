@@ -248,8 +248,8 @@ def compound_dossier(compound_id: int):
 @login_required
 def firm(firm_id: int):
     month = _month()
-    data = boards.firm_board(db.session, current_user, firm_id, month)
-    return render_template("scoring/firm.html", month=month, **data)
+    data = boards.firm_board(db.session, current_user, firm_id, month)  # carries the month
+    return render_template("scoring/firm.html", **data)
 
 
 @bp.route("/lists/<int:area_id>", methods=["GET", "POST"])

@@ -131,3 +131,19 @@ def test_the_bureau_edits_the_scheme_from_a_month(session, world, login):
     page = client.post(url + "?month=2026-12", data=data).get_data(as_text=True)
     assert '<p class="error">各项分值合计须为 100</p>' in page  # the service's refusal, in the bureau's language
     assert login(world.user(session, "street")).get(url).status_code == 404
+
+
+def test_the_firm_board_opens_for_the_firm_and_for_the_offices(session, world, figures, login):
+    """The "Scores" menu item lands the firm's manager and staff on their firm's board (it
+    answered 500: the view passed the month twice to render_template)."""
+    setup_month(session, world, figures)
+    for role in ("firm_manager", "firm_staff"):
+        client = login(world.user(session, role))
+        landing = client.get("/scores/")
+        assert landing.headers["Location"].endswith(f"/scores/firm/{world.firm.id}")
+        page = client.get(f"/scores/firm/{world.firm.id}?month={MONTH}")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and world.firm.name in html and world.compounds[0].name in html
+        assert "59.51" in html  # the firm's one compound, its score
+    bureau = login(world.user(session, "bureau"))
+    assert bureau.get(f"/scores/firm/{world.firm.id}?month={MONTH}").status_code == 200
