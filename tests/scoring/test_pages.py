@@ -1,9 +1,15 @@
 """The score pages: boards with drill-down, spot checks on a form, lists, rewards, PDFs."""
+import datetime as dt
 import io
+import re
 
+from flask_babel import refresh
 from openpyxl import load_workbook
 
+from pm_platform.fees import service as fees_service
+from pm_platform.inspections import service as inspections_service
 from pm_platform.scoring import rewards, service
+from pm_platform.workorders import service as workorders_service
 from tests.scoring.test_cards import SPOT, hand_computed_inputs
 
 MONTH = "2026-10"
@@ -32,7 +38,7 @@ def test_district_board_drills_down_to_a_card_line(session, world, figures, logi
     community = client.get(f"/scores/community/{world.communities[0].id}?month={MONTH}").get_data(as_text=True)
     assert world.compounds[0].name in community and "56.88" not in community and "59.51" in community
     compound = client.get(f"/scores/compound/{world.compounds[0].id}?month={MONTH}").get_data(as_text=True)
-    assert "59.51" in compound and "8500 / 10000" in compound
+    assert "59.51" in compound and "实收 85.00 元 / 应收 100.00 元" in compound
     card = session.scalars(service.scoped_cards(session, world.user(session, "admin"), MONTH)
                            .where(service.Scorecard.compound_id == world.compounds[0].id)).one()
     records = client.get(f"/scores/card/{card.id}/spot_checks").get_data(as_text=True)
@@ -147,3 +153,53 @@ def test_the_firm_board_opens_for_the_firm_and_for_the_offices(session, world, f
         assert "59.51" in html  # the firm's one compound, its score
     bureau = login(world.user(session, "bureau"))
     assert bureau.get(f"/scores/firm/{world.firm.id}?month={MONTH}").status_code == 200
+
+
+def record_rows(html: str) -> list[tuple[str, str, str, str]]:
+    """The (number, record, status, time) cells of a card line's record table."""
+    table = html.split('<table id="records">', 1)[1].split("</table>", 1)[0]
+    return re.findall(r"<tr><td>(\d+)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
+
+
+def test_a_lines_records_read_in_words_with_units_and_shanghai_time(session, world, figures, login, monkeypatch):
+    """The drill-down showed the domains' codes (paid, on_time, missed, closed, ev_charging),
+    times in UTC and a fee figure in bare fen (8500 / 10000)."""
+    setup_month(session, world, figures)
+    card = session.scalars(service.scoped_cards(session, world.user(session, "admin"), MONTH)
+                           .where(service.Scorecard.compound_id == world.compounds[0].id)).one()
+    evening = dt.datetime(2026, 10, 5, 17, 30, tzinfo=dt.timezone.utc)  # 01:30 on the 6th in Shanghai
+    due = dt.date(2026, 10, 15)
+    monkeypatch.setattr(fees_service, "collection_records", lambda s, c, m: [
+        {"id": 1, "label": "1栋1单元101 物业服务费 2026-10", "status": "paid", "at": due, "billed_fen": 100, "paid_fen": 100},
+        {"id": 2, "label": "1栋1单元102 物业服务费 2026-10", "status": "partial", "at": due, "billed_fen": 100, "paid_fen": 50},
+        {"id": 3, "label": "1栋1单元201 物业服务费 2026-10", "status": "unpaid", "at": due, "billed_fen": 100, "paid_fen": 0}])
+    monkeypatch.setattr(inspections_service, "inspection_records", lambda s, c, m: [
+        {"id": 4, "label": "2026-10-06 1栋灭火器", "status": "on_time", "at": evening.replace(tzinfo=None)},  # SQLite: naive UTC
+        {"id": 5, "label": "2026-10-06 2栋消火栓", "status": "missed", "at": evening}])
+    monkeypatch.setattr(workorders_service, "workorder_records", lambda s, c, m: [
+        {"id": 6, "label": "#6 ev_charging", "status": "closed", "at": evening, "category": "ev_charging"}])
+    client = login(world.user(session, "street"))
+    url = f"/scores/card/{card.id}"
+
+    fees_page = client.get(f"{url}/fee_collection").get_data(as_text=True)
+    assert "实收 85.00 元 / 应收 100.00 元" in fees_page and "8500" not in fees_page and "<th>日期</th>" in fees_page
+    assert [row[2:] for row in record_rows(fees_page)] == [("已缴", "2026-10-15"), ("部分缴纳", "2026-10-15"),
+                                                          ("未缴", "2026-10-15")]
+    inspections_page = client.get(f"{url}/inspection_completion").get_data(as_text=True)
+    assert "按时完成 45 项 / 应巡检 50 项" in inspections_page and "<th>时间</th>" in inspections_page
+    assert [row[2:] for row in record_rows(inspections_page)] == [("按时完成", "2026-10-06 01:30"),
+                                                                 ("漏检", "2026-10-06 01:30")]
+    orders_page = client.get(f"{url}/workorders_on_time").get_data(as_text=True)
+    assert "按期办结 19 单 / 应办结 20 单" in orders_page
+    assert record_rows(orders_page) == [("6", "#6 充电桩", "已办结", "2026-10-06 01:30")]
+    assert "满意 7.8 单 / 已评价 10 单" in client.get(f"{url}/satisfaction").get_data(as_text=True)
+    assert "次数:12" in client.get(f"{url}/rebound").get_data(as_text=True)
+
+    refresh()  # the requests share the test's app context, where Flask-Babel keeps the locale it chose
+    english = client.get(f"{url}/fee_collection?lang=en").get_data(as_text=True)
+    assert "85.00 yuan paid of 100.00 yuan billed" in english
+    assert [row[2] for row in record_rows(english)] == ["Paid", "Partly paid", "Unpaid"]
+    english = client.get(f"{url}/inspection_completion").get_data(as_text=True)
+    assert [row[2] for row in record_rows(english)] == ["done on time", "missed"]
+    english = client.get(f"{url}/workorders_on_time").get_data(as_text=True)
+    assert record_rows(english)[0][1:3] == ("#6 EV charging", "Closed")
