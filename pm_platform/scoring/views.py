@@ -85,7 +85,9 @@ def line_figures(line) -> str:
         case "spot_checks":
             return _("%(n)s of %(d)s spot-check points", n=n, d=d)
         case "disclosure_on_time":
-            return _("The common-fund accounts were disclosed on time") if n else _("The common-fund accounts were not disclosed on time")
+            if n:
+                return _("The common-fund accounts were disclosed on time")
+            return _("The common-fund accounts were not disclosed on time")
         case "really_fixed":
             return _("%(n)s of %(d)s follow-up visits found the repair held", n=n, d=d)
     return f"{n} / {d}"
@@ -224,8 +226,8 @@ def line_records(card_id: int, key: str):
     records = inputs.records_for(db.session, card.compound_id, card.month, key)
     checks = db.session.scalars(select(SpotCheck).where(SpotCheck.id.in_([r["id"] for r in records]))).all() \
         if key == "spot_checks" else []
-    return render_template("scoring/records.html", card=card, line=line, records=shown_records(key, records), checks=checks,
-                           compound=db.session.get(Compound, card.compound_id),
+    return render_template("scoring/records.html", card=card, line=line, records=shown_records(key, records),
+                           checks=checks, compound=db.session.get(Compound, card.compound_id),
                            has_times=any(isinstance(r["at"], dt.datetime) for r in records))
 
 

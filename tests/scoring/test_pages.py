@@ -174,8 +174,8 @@ def test_a_lines_records_read_in_words_with_units_and_shanghai_time(session, wor
         {"id": 1, "label": "1栋1单元101 物业服务费 2026-10", "status": "paid", "at": due, "billed_fen": 100, "paid_fen": 100},
         {"id": 2, "label": "1栋1单元102 物业服务费 2026-10", "status": "partial", "at": due, "billed_fen": 100, "paid_fen": 50},
         {"id": 3, "label": "1栋1单元201 物业服务费 2026-10", "status": "unpaid", "at": due, "billed_fen": 100, "paid_fen": 0}])
-    monkeypatch.setattr(inspections_service, "inspection_records", lambda s, c, m: [
-        {"id": 4, "label": "2026-10-06 1栋灭火器", "status": "on_time", "at": evening.replace(tzinfo=None)},  # SQLite: naive UTC
+    monkeypatch.setattr(inspections_service, "inspection_records", lambda s, c, m: [  # SQLite gives naive UTC
+        {"id": 4, "label": "2026-10-06 1栋灭火器", "status": "on_time", "at": evening.replace(tzinfo=None)},
         {"id": 5, "label": "2026-10-06 2栋消火栓", "status": "missed", "at": evening}])
     monkeypatch.setattr(workorders_service, "workorder_records", lambda s, c, m: [
         {"id": 6, "label": "#6 ev_charging", "status": "closed", "at": evening, "category": "ev_charging"}])
