@@ -153,8 +153,12 @@ def _demo_firms_and_users(session: Session, district: AdminArea, first: Compound
         ("committee", "committee", f"compound:{first.id}"),
         ("owner", "owner", f"compound:{first.id}"),
     ]
+    # the names pages show for people (assignment lists, audit, dossiers); the owner's is the owner's own
+    names = {"admin": "平台管理员", "bureau": "刘科长", "street": "陈主任", "community": "赵干事",
+             "manager": "李经理", "inspector": "王师傅", "committee": "张主任"}
     for username, role, scope_text in users:
-        user = service.create_user_with_role(session, username, DEMO_PASSWORD, role, scope_text)
+        user = service.create_user_with_role(session, username, DEMO_PASSWORD, role, scope_text, names.get(username))
         if role == "owner":
-            session.get(Owner, first_person_owner_id).user_id = user.id
+            owner = session.get(Owner, first_person_owner_id)
+            owner.user_id, user.display_name = user.id, owner.name
     session.flush()

@@ -12,10 +12,20 @@ from pm_platform.inspections.checklists import KIND_LABELS as FACILITY_KINDS
 from pm_platform.revenue import service as revenue
 from pm_platform.core.models import User
 from pm_platform.places import scope
-from pm_platform.places.models import Building, ServiceContract
+from pm_platform.places.models import Building, RoleGrant, ServiceContract
 from pm_platform.places.service import compound_unit_counts
 from pm_platform.scoring import service
 from pm_platform.scoring.models import SafetyIncident, Scorecard, SpotCheck
+
+
+def committee_accounts(session: Session, compound_id: int) -> list[str]:
+    """The names of the people who act for the compound's owners' committee on the platform (the
+    committee role on the compound: what the committees domain counts as a committee). A
+    committee elected before the compound joined has accounts but no term: terms are recorded
+    only for elections run here."""
+    return list(session.scalars(select(User.display_name).join(RoleGrant, RoleGrant.user_id == User.id).where(
+        RoleGrant.role == "committee", RoleGrant.scope_kind == "compound", RoleGrant.scope_id == compound_id,
+        User.is_enabled).order_by(User.display_name)))
 
 
 def compound_dossier(session: Session, user: User, compound_id: int, month: str) -> dict:
@@ -38,6 +48,7 @@ def compound_dossier(session: Session, user: User, compound_id: int, month: str)
         "buildings": session.scalar(select(func.count()).select_from(Building).where(Building.compound_id == compound_id)),
         "contracts": contracts, "monthly": monthly,
         "governance": committees.compound_governance(session, user, compound_id),
+        "committee_accounts": committee_accounts(session, compound_id),
         # renovation items and their warranties are the facilities the renovation installed
         "facilities": inspections.list_facilities(session, user, compound_id), "facility_kinds": FACILITY_KINDS,
         "disclosures": revenue.list_disclosures(session, user, compound_id),

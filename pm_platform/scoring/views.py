@@ -2,6 +2,7 @@
 records, a firm's own board, spot checks on a phone, lists, rewards, scheme and PDFs."""
 from __future__ import annotations
 
+import datetime as dt
 from io import BytesIO
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
@@ -22,6 +23,7 @@ from pm_platform.scoring import boards, charts, dossier, inputs, ranking, reward
 from pm_platform.scoring.forms import ITEM_LABELS, FundForm, IncidentForm, RevisionForm, SpotCheckForm, scheme_form
 from pm_platform.scoring.models import SPOT_ITEMS, SafetyIncident, Scorecard, SpotCheck, SpotCheckItem, SpotCheckPhoto
 from pm_platform.scoring.schemas import points_text
+from pm_platform.workorders import labels as workorder_labels
 
 bp = Blueprint("scoring", __name__, url_prefix="/scores")
 NAV = [("scoring.home", _l("Scores"), scope.STAFF_ROLES)]
@@ -37,6 +39,13 @@ WATCH_LABELS = {"overdue_orders": _l("Overdue work orders"), "missed_inspections
                 "arrears_fen": _l("Arrears (yuan)"), "rebounds": _l("Rebounds"), "open_defects": _l("Open defects")}
 STEP_LABELS = {"notice": _l("Notice (通报)"), "interview": _l("Interview (约谈)"),
                "rectification": _l("Rectification deadline"), "report": _l("Reported to the district")}
+# the records behind a card line keep their domain's status codes; a person reads words
+RECORD_STATUS = {
+    "fees": {"unpaid": _l("Unpaid"), "partial": _l("Partly paid"), "paid": _l("Paid"), "waived": _l("Waived")},
+    "inspections": {"due": _l("not yet"), "on_time": _l("done on time"), "late": _l("done late"),
+                    "missed": _l("missed")},
+    "workorders": workorder_labels.STATUS,
+}
 KIND_LABELS = {"district": _l("District"), "street": _l("Street office"), "community": _l("Community office"),
                "compound": _l("Compound")}
 
@@ -55,10 +64,56 @@ def rate_filter(line) -> str:
     return f"{tenths // 10}.{tenths % 10}%"
 
 
+def line_figures(line) -> str:
+    """What a card line was computed from, in words with units: yuan for fees (stored in fen),
+    items, orders, ratings, points or visits for the others, a count for a deduction."""
+    n, d = line.numerator, line.denominator
+    if line.kind != "indicator":
+        return _("Count: %(n)s", n=n)
+    if not d:
+        return _("not measured")
+    match line.key:
+        case "fee_collection":
+            return _("%(paid)s yuan paid of %(billed)s yuan billed", paid=format_yuan(n), billed=format_yuan(d))
+        case "inspection_completion":
+            return _("%(n)s of %(d)s inspection items done on time", n=n, d=d)
+        case "workorders_on_time":
+            return _("%(n)s of %(d)s work orders resolved within the deadline", n=n, d=d)
+        case "satisfaction":  # tenths: satisfied count 1, basically satisfied 0.9
+            return _("%(n)s satisfied of %(d)s rated work orders (basically satisfied counts 0.9)",
+                     n=f"{n // 10}.{n % 10}", d=d // 10)
+        case "spot_checks":
+            return _("%(n)s of %(d)s spot-check points", n=n, d=d)
+        case "disclosure_on_time":
+            if n:
+                return _("The common-fund accounts were disclosed on time")
+            return _("The common-fund accounts were not disclosed on time")
+        case "really_fixed":
+            return _("%(n)s of %(d)s follow-up visits found the repair held", n=n, d=d)
+    return f"{n} / {d}"
+
+
+def shown_records(key: str, records: list[dict]) -> list[dict]:
+    """The records behind a line as a person reads them: statuses and categories in words,
+    times in Shanghai time (the same helper as the local_time filter), dates as they are."""
+    source = inputs.RECORD_SOURCES.get(key)
+    statuses = RECORD_STATUS.get(source, {})
+    rows = []
+    for record in records:
+        label = record["label"]
+        if source == "workorders" and record.get("category"):
+            label = f"#{record['id']} {workorder_labels.CATEGORY.get(record['category'], record['category'])}"
+        at = record["at"]
+        rows.append({"id": record["id"], "label": label, "status": statuses.get(record["status"], record["status"]),
+                     "at": clock.format_local(at) if isinstance(at, dt.datetime) else (at or "")})
+    return rows
+
+
 @bp.context_processor
 def labels():
     return {"LINE_LABELS": LINE_LABELS, "WATCH_LABELS": WATCH_LABELS, "STEP_LABELS": STEP_LABELS,
-            "KIND_LABELS": KIND_LABELS, "ITEM_LABELS": ITEM_LABELS, "sparkline": charts.sparkline}
+            "KIND_LABELS": KIND_LABELS, "ITEM_LABELS": ITEM_LABELS, "sparkline": charts.sparkline,
+            "line_figures": line_figures}
 
 
 def _month() -> str:
@@ -171,8 +226,9 @@ def line_records(card_id: int, key: str):
     records = inputs.records_for(db.session, card.compound_id, card.month, key)
     checks = db.session.scalars(select(SpotCheck).where(SpotCheck.id.in_([r["id"] for r in records]))).all() \
         if key == "spot_checks" else []
-    return render_template("scoring/records.html", card=card, line=line, records=records, checks=checks,
-                           compound=db.session.get(Compound, card.compound_id))
+    return render_template("scoring/records.html", card=card, line=line, records=shown_records(key, records),
+                           checks=checks, compound=db.session.get(Compound, card.compound_id),
+                           has_times=any(isinstance(r["at"], dt.datetime) for r in records))
 
 
 @bp.route("/compound/<int:compound_id>/spot-check", methods=["GET", "POST"])
@@ -248,8 +304,8 @@ def compound_dossier(compound_id: int):
 @login_required
 def firm(firm_id: int):
     month = _month()
-    data = boards.firm_board(db.session, current_user, firm_id, month)
-    return render_template("scoring/firm.html", month=month, **data)
+    data = boards.firm_board(db.session, current_user, firm_id, month)  # carries the month
+    return render_template("scoring/firm.html", **data)
 
 
 @bp.route("/lists/<int:area_id>", methods=["GET", "POST"])

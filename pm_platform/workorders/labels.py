@@ -29,6 +29,8 @@ EVENT = {
     "rebound": _l("The problem came back (rebound)"), "rebounded": _l("A rebound was reported"),
     "follow_up": _l("Follow-up visit"),
 }
+WORKER_ROLE = {"firm_staff": _l("Firm staff"), "firm_manager": _l("Firm manager"),
+               "community": _l("Community office"), "street": _l("Street office")}
 ESCALATION = {0: "", 1: _l("Firm manager"), 2: _l("Community office"), 3: _l("Street office")}
 NOTICE_KIND = {"water_outage": _l("Water cut"), "power_outage": _l("Power cut"), "lift_outage": _l("Lift out of service"),
                "fee_reminder": _l("Fee reminder"), "meeting": _l("Meeting"), "other": _l("Notice")}

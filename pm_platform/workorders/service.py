@@ -53,6 +53,7 @@ REPORT_ROLES = {
 }
 DISPATCH_ROLES = {"admin", "street", "community", "firm_manager"}   # accept and assign
 WORKER_ROLES = {"firm_manager", "firm_staff", "community", "street"}   # may be assigned an order
+WORKER_ORDER = ("firm_staff", "firm_manager", "community", "street")   # as the assignment list shows them
 FOLLOW_UP_ROLES = {"admin", "street", "community"}
 VIEW_ALL_ROLES = scope.OFFICE_ROLES | {"firm_manager", "committee"}
 
@@ -362,8 +363,10 @@ def visible_orders(session: Session, user: User):
     return select(WorkOrder).where(or_(whole, assigned, own))
 
 
-def workers_for(session: Session, compound_id: int) -> list[User]:
-    """People who may be assigned an order in a compound: its firm's staff and its offices."""
+def workers_for(session: Session, compound_id: int) -> list[tuple[User, str]]:
+    """People who may be assigned an order in a compound, each with the role that lets them: its
+    firm's staff and manager first, then its offices; by name within a role. Someone holding two
+    such roles is listed once, under the first."""
     from pm_platform.places.models import RoleGrant
 
     compound = session.get(Compound, compound_id)
@@ -372,10 +375,13 @@ def workers_for(session: Session, compound_id: int) -> list[User]:
                 (RoleGrant.scope_kind == "street") & (RoleGrant.scope_id == compound.street_id)]
     if firm is not None:
         covering.append((RoleGrant.scope_kind == "firm") & (RoleGrant.scope_id == firm.id))
-    return list(session.scalars(
-        select(User).join(RoleGrant, RoleGrant.user_id == User.id)
-        .where(RoleGrant.role.in_(WORKER_ROLES), User.is_enabled, or_(*covering))
-        .distinct().order_by(User.display_name)))
+    held: dict[int, tuple[User, str]] = {}
+    for user, role in session.execute(
+            select(User, RoleGrant.role).join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(RoleGrant.role.in_(WORKER_ROLES), User.is_enabled, or_(*covering))):
+        if user.id not in held or WORKER_ORDER.index(role) < WORKER_ORDER.index(held[user.id][1]):
+            held[user.id] = (user, role)
+    return sorted(held.values(), key=lambda pair: (WORKER_ORDER.index(pair[1]), pair[0].display_name, pair[0].id))
 
 
 def get_photo(session: Session, user: User, work_order_id: int, photo_id: int) -> WorkOrderPhoto:

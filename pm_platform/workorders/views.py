@@ -139,8 +139,9 @@ def detail(work_order_id: int):
     actions = _actions(order)
     transition = TransitionForm()
     if actions["assign"]:
-        transition.assignee_id.choices = choices(
-            (u.id, u.display_name) for u in service.workers_for(db.session, order.compound_id))
+        transition.assignee_id.choices = choices(  # e.g. 王师傅 · 物业员工
+            (user.id, f"{user.display_name} · {labels.WORKER_ROLE[role]}")
+            for user, role in service.workers_for(db.session, order.compound_id))
     return render_template("workorders/detail.html", order=order, actions=actions, transition=transition,
                            rating=RatingForm(), photos=service.photos_of(db.session, order),
                            notices=notices.notices_for_order(db.session, order), now=clock.now_utc(),

@@ -38,8 +38,10 @@ def test_the_district_board_drills_down_to_a_bill(page, live_server, scored_worl
     page.locator("#board").get_by_role("link", name="社区1").click()
     page.locator("#board").get_by_role("link", name=compound).click()
     card = page.locator("#card")
-    assert "1000 / 3000" in card.inner_text()
+    assert "实收 10.00 元 / 应收 30.00 元" in card.inner_text()
     card.get_by_role("link", name="物业费收缴率").click()
     records = page.locator("#records")
     assert records.inner_text().count("垃圾处理费") == 3
-    assert "1000 / 3000" in page.locator("#line").inner_text()
+    assert "实收 10.00 元 / 应收 30.00 元" in page.locator("#line").inner_text()
+    statuses = [row.split("\t")[2] for row in records.inner_text().splitlines()[1:]]
+    assert sorted(statuses) == ["已缴", "未缴", "未缴"]  # one of the three 10.00 bills paid, in words

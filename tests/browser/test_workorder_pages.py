@@ -48,7 +48,7 @@ def test_resident_report_walked_to_a_rating_on_a_phone(mobile_page, live_server,
     sign_in(page, base, names["firm_manager"][0])
     page.goto(order_url)
     page.get_by_role("button", name="受理").click()
-    page.get_by_label("派给").select_option(label=names["firm_staff"][1])
+    page.get_by_label("派给").select_option(label=f"{names['firm_staff'][1]} · 物业员工")
     page.get_by_role("button", name="派单").click()
     assert page.locator("#status").inner_text() == "已派单"
     sign_out(page)

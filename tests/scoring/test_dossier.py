@@ -47,3 +47,20 @@ def test_the_dossier_lists_the_committee_terms_and_the_motions_with_their_result
     assert "选举第一届业主委员会" in text and "通过当选:Alice、Bob81.40%/75.00%—" in text
     assert "修订管理规约" in text and "未通过81.40%/75.00%42.86%/33.33%" in text
     assert "使用维修资金更换水泵" in text and "投票中—" in text  # no running count in a document
+
+
+def test_a_committee_elected_before_the_platform_is_not_reported_missing(session, world, login, tmp_path):
+    """The demo's compound has a committee (its members sign in and run a vote) but no term: the
+    committee was not elected on the platform. The dossier said the compound had none."""
+    first, second = world.compounds
+    chair = world.user(session, "committee")
+    chair.display_name = "李主任"
+    session.commit()
+    client = login(world.user(session, "street"))
+    text = pdf_text(tmp_path, client.get(f"/scores/compound/{first.id}/dossier.pdf").data)
+    section = text.split("业主委员会任期", 1)[1].split("业主大会表决事项", 1)[0]
+    assert "业主委员会已在本平台履职(李主任);其任期不是经本平台选举产生,平台未记录任期起止日期。" in section
+    assert "无。" not in section
+    other_street = login(world.user(session, "street", 1))
+    other = pdf_text(tmp_path, other_street.get(f"/scores/compound/{second.id}/dossier.pdf").data)
+    assert "无。" in other.split("业主委员会任期", 1)[1].split("业主大会表决事项", 1)[0]  # no committee there

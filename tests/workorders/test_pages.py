@@ -1,6 +1,7 @@
 """The pages: a resident reports from a phone form, staff work the boards, notices are read."""
 import datetime as dt
 import io
+import re
 
 import pytest
 from flask import g
@@ -174,3 +175,20 @@ def test_a_refused_notice_tells_the_office_why_in_chinese(world, session, as_use
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     assert '<p class="error">工单 999999 不属于本小区</p>' in text and "is not in this compound" not in text
+
+
+def test_the_assign_list_names_people_with_their_role(world, session, as_user, people):
+    """The list showed login names ("firm_staff-12"); a dispatcher picks a person by name and role."""
+    people["repairer"].display_name = "王师傅"
+    people["manager"].display_name = "李经理"
+    people["community"].display_name = "赵干事"
+    session.commit()
+    order = service.create_work_order(session, people["resident"], compound_id=world.compounds[0].id,
+                                      source="resident", category="water", description="漏水")
+    service.transition_work_order(session, people["manager"], order.id, "accepted")
+    session.commit()
+    page = as_user(people["manager"]).get(f"/workorders/{order.id}").get_data(as_text=True)
+    select_html = page.split('name="assignee_id"', 1)[1].split("</select>", 1)[0]
+    options = re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]*)</option>', select_html)
+    assert options == [(str(people["repairer"].id), "王师傅 · 物业员工"), (str(people["manager"].id), "李经理 · 物业经理"),
+                       (str(people["community"].id), "赵干事 · 社区")]
