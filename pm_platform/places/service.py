@@ -43,7 +43,12 @@ def mask_identity(value: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone
+    """139****5678: enough to recognise a number, not to call it. Short numbers show their last
+    two digits only."""
+    phone = (phone or "").strip()
+    if len(phone) >= 11:
+        return phone[:3] + "****" + phone[-4:]
+    return "*" * max(len(phone) - 2, 0) + phone[-2:] if phone else ""
 
 
 # --- the tree -----------------------------------------------------------------

@@ -19,7 +19,7 @@ from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, Valida
 from pm_platform.core.models import User
 from pm_platform.places import scope
 from pm_platform.places.models import Building, Compound, Owner, Ownership, Unit
-from pm_platform.places.service import current_firm
+from pm_platform.places.service import current_firm, mask_phone
 from pm_platform.workorders.models import (
     CATEGORIES, OPEN_STATUSES, PRIORITIES, SOURCES, URGENT_CATEGORIES, DeadlinePolicy, WorkOrder,
     WorkOrderEvent, WorkOrderPhoto, WorkOrderReport,
@@ -587,3 +587,11 @@ def escalate_overdue(session: Session, now: dt.datetime | None = None) -> int:
             raised += 1
     session.flush()
     return raised
+
+
+def reporter_phones(user: User, order: WorkOrder) -> dict[int, str]:
+    """The callers' phone numbers as this user may read them, by report id: in full for the repairer
+    the order is assigned to (who calls back) and for the caller themself, masked (139****5678)
+    for everyone else who may see the order (a 12345 caller's number is theirs, not the office's)."""
+    return {report.id: report.reporter_phone if user.id in (order.assignee_id, report.reporter_id)
+            else mask_phone(report.reporter_phone) for report in order.reports}

@@ -145,7 +145,7 @@ def detail(work_order_id: int):
     return render_template("workorders/detail.html", order=order, actions=actions, transition=transition,
                            rating=RatingForm(), photos=service.photos_of(db.session, order),
                            notices=notices.notices_for_order(db.session, order), now=clock.now_utc(),
-                           overdue=boards.is_overdue(order))
+                           overdue=boards.is_overdue(order), phones=service.reporter_phones(current_user, order))
 
 
 @bp.post("/workorders/<int:work_order_id>/transitions")

@@ -192,3 +192,20 @@ def test_the_assign_list_names_people_with_their_role(world, session, as_user, p
     options = re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]*)</option>', select_html)
     assert options == [(str(people["repairer"].id), "王师傅 · 物业员工"), (str(people["manager"].id), "李经理 · 物业经理"),
                        (str(people["community"].id), "赵干事 · 社区")]
+
+
+def test_a_12345_callers_number_is_masked_except_for_the_repairer_who_calls_back(session, world, login):
+    from pm_platform.workorders import service as wo
+    community, manager = world.user(session, "community"), world.user(session, "firm_manager")
+    repairer = world.user(session, "firm_staff")
+    order = wo.create_work_order(session, community, compound_id=world.compounds[0].id, source="hotline_12345",
+                                 category="noise", description="夜间施工噪音", external_ref="12345-0042",
+                                 reporter_name="王女士", reporter_phone="13912345678")
+    session.commit()
+    for user in (community, manager):
+        page = login(user).get(f"/workorders/{order.id}").get_data(as_text=True)
+        assert "139****5678" in page and "13912345678" not in page
+    wo.transition_work_order(session, manager, order.id, "accepted")
+    wo.transition_work_order(session, manager, order.id, "assigned", assignee_id=repairer.id)
+    session.commit()
+    assert "13912345678" in login(repairer).get(f"/workorders/{order.id}").get_data(as_text=True)
