@@ -1,6 +1,7 @@
 """Passwords, personal access tokens and the Flask-Login loaders."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -57,12 +58,42 @@ def _no_user_hash() -> str:
     return _NO_USER_HASH[0]
 
 
+FREE_FAILURES = 5                      # wrong passwords in a row before the account waits
+MAX_LOCK = dt.timedelta(minutes=15)
+
+
+def lock_for(failures: int) -> dt.timedelta:
+    """How long an account waits after `failures` wrong passwords in a row: nothing for the first
+    five, then 1, 2, 4, 8 and at most 15 minutes. Kept in the database, so every worker process
+    counts the same tries (the per-address limit is per process without Redis).
+
+        >>> [lock_for(n).seconds // 60 for n in (5, 6, 7, 8, 9, 10, 20)]
+        [0, 1, 2, 4, 8, 15, 15]
+    """
+    if failures <= FREE_FAILURES:
+        return dt.timedelta(0)
+    return min(dt.timedelta(minutes=2 ** min(failures - FREE_FAILURES - 1, 10)), MAX_LOCK)
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user, or None: for an unknown name, a wrong password, a disabled account, or an account
+    waiting after too many wrong passwords (the answer, and its time, are the same for all four)."""
     user = session.scalar(select(User).where(User.username == (username or "").strip()))
     password_hash = user.password_hash if user is not None else _no_user_hash()
-    if not check_password_hash(password_hash, password or "") or user is None or not user.is_enabled:
+    matches = check_password_hash(password_hash, password or "")
+    if user is None:
         return None
-    user.last_login_at = clock.now_utc()
+    now = clock.now_utc()
+    if user.locked_until is not None and clock.as_utc(user.locked_until) > now:
+        return None
+    if not matches:
+        user.failed_logins = (user.failed_logins or 0) + 1
+        wait = lock_for(user.failed_logins)
+        user.locked_until = now + wait if wait else None
+        return None
+    if not user.is_enabled:
+        return None
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     return user
 
 

@@ -22,6 +22,9 @@ class User(UserMixin, Base):
     last_login_at: Mapped[dt.datetime | None]
     # part of the session cookie's user id; signing out moves it on, so a copied cookie stops working
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # the per-account login throttle (core.auth): wrong passwords in a row, and until when it is shut
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 

@@ -33,11 +33,12 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = auth.authenticate(db.session, form.username.data, form.password.data)
+        db.session.commit()  # a success, or the account's count of wrong passwords
         if user is not None:
-            db.session.commit()
             login_user(user)
             return redirect(safe_next(request.args.get("next"), url_for("home.index")))
-        form.password.errors.append(_("Wrong username or password."))
+        form.password.errors.append(_("Wrong username or password. After five wrong passwords in a row an "
+                                      "account must wait a few minutes before the next try."))
     return render_template("core/login.html", form=form)
 
 

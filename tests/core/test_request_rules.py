@@ -24,7 +24,7 @@ def test_a_nul_byte_is_a_bad_request_even_anonymously(client, path):
 
 
 def test_a_nul_byte_in_a_posted_form_is_a_bad_request(client):
-    assert client.post("/login", data={"username": "a\x00b", "password": "x"}).status_code == 400
+    assert client.post("/login", data={"username": "a\x00b", "password": "x"}, environ_base={"REMOTE_ADDR": "10.8.0.1"}).status_code == 400
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "\\\\evil",
@@ -42,7 +42,8 @@ def test_the_login_never_sends_a_user_off_site(client, world, session):
     user.password_hash = __import__("werkzeug.security").security.generate_password_hash("right-password-1")
     session.commit()
     answer = client.post("/login?next=//evil.example/pay", data={"username": user.username,
-                                                                "password": "right-password-1"})
+                                                                "password": "right-password-1"},
+                         environ_base={"REMOTE_ADDR": "10.8.0.5"})
     assert answer.status_code == 302 and "evil.example" not in answer.location
 
 
@@ -78,7 +79,8 @@ def test_a_session_cookie_copied_before_sign_out_does_not_work_after_it(app, ses
     user.password_hash = generate_password_hash("right-password-1")
     session.commit()
     browser = app.test_client()
-    assert browser.post("/login", data={"username": user.username, "password": "right-password-1"}).status_code == 302
+    assert browser.post("/login", data={"username": user.username, "password": "right-password-1"},
+                        environ_base={"REMOTE_ADDR": "10.8.0.2"}).status_code == 302
     cookie = browser.get_cookie("session").value
     assert browser.get("/account").status_code == 200
     thief = app.test_client()
@@ -106,7 +108,7 @@ def test_behind_a_tls_proxy_the_session_cookie_is_secure_and_hsts_is_sent(app, s
     session.commit()
     browser = app.test_client()
     answer = browser.post("/login", data={"username": user.username, "password": "right-password-1"},
-                          headers={"X-Forwarded-Proto": "https"})
+                          headers={"X-Forwarded-Proto": "https"}, environ_base={"REMOTE_ADDR": "10.8.0.3"})
     cookie = answer.headers["Set-Cookie"]
     assert "session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
     assert "max-age=31536000" in answer.headers["Strict-Transport-Security"]
@@ -125,3 +127,31 @@ def test_the_one_inline_script_carries_the_pages_nonce(client, session, world, l
     page = client.get(f"/q/{tok}")
     nonce = re.search(r"'nonce-([^']+)'", page.headers["Content-Security-Policy"]).group(1)
     assert f'<script nonce="{nonce}">' in page.get_data(as_text=True)
+
+
+def test_an_account_waits_after_five_wrong_passwords_whatever_the_worker_or_address(app, session, world):
+    """The per-account throttle lives in the database: two browsers (two addresses, or two worker
+    processes each with its own per-address count) share it; the right password then waits too."""
+    import datetime as dt
+
+    from werkzeug.security import generate_password_hash
+
+    from pm_platform.core import auth, clock
+    user = world.user(session, "owner")
+    user.password_hash = generate_password_hash("right-password-1")
+    session.commit()
+    browsers = [app.test_client(), app.test_client()]
+    for attempt in range(6):
+        page = browsers[attempt % 2].post("/login", data={"username": user.username, "password": f"guess-{attempt}"},
+                                          environ_base={"REMOTE_ADDR": f"10.9.0.{attempt}"})
+        assert page.status_code == 200 and "用户名或密码错误" in page.text
+    session.refresh(user)
+    assert user.failed_logins == 6 and clock.as_utc(user.locked_until) > clock.now_utc()
+    right = {"username": user.username, "password": "right-password-1"}
+    assert browsers[0].post("/login", data=right, environ_base={"REMOTE_ADDR": "10.8.0.4"}).status_code == 200  # still waiting: same answer as a wrong one
+    user.locked_until = clock.now_utc() - dt.timedelta(seconds=1)
+    session.commit()
+    assert browsers[0].post("/login", data=right, environ_base={"REMOTE_ADDR": "10.8.0.4"}).status_code == 302
+    session.refresh(user)
+    assert user.failed_logins == 0 and user.locked_until is None
+    assert [auth.lock_for(n).seconds // 60 for n in (5, 6, 7, 8, 9, 10, 20)] == [0, 1, 2, 4, 8, 15, 15]
