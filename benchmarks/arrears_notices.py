@@ -22,7 +22,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import flask_migrate  # noqa: E402
-from sqlalchemy import select  # noqa: E402
 
 from pm_platform import create_app  # noqa: E402
 from pm_platform.core.auth import create_user  # noqa: E402
