@@ -106,3 +106,15 @@ def test_relative_urls_resolve_to_nothing(app_context, tmp_path):
     # With no base URL a relative path is not a file path: the page renders without it.
     images = poppler(tmp_path, selftest(img_src="/etc/passwd"), "pdfimages", "-list", "{pdf}").splitlines()[2:]
     assert len(images) == 1  # only the QR code
+
+
+def test_the_garbage_collector_runs_again_after_a_rendering(app_context):
+    # render_pdf pauses the collector while WeasyPrint builds its boxes (benchmarks/arrears_notices.py)
+    import gc
+
+    assert gc.isenabled()
+    selftest()
+    assert gc.isenabled()
+    with pytest.raises(PdfResourceRefused):
+        selftest(img_src="file:///etc/passwd")
+    assert gc.isenabled()
