@@ -8,7 +8,7 @@ import io
 import random
 
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pm_platform.core import clock
@@ -39,8 +39,9 @@ def _shift(session: Session, order: WorkOrder, delta: dt.timedelta) -> None:
         value = getattr(order, name)
         if value is not None:
             setattr(order, name, clock.as_utc(value) - delta)
-    session.execute(update(WorkOrderEvent).where(WorkOrderEvent.work_order_id == order.id)
-                    .values(at=WorkOrderEvent.at - delta))
+    # In Python, as the services write them (UTC datetimes): SQL `at - interval` is an integer on SQLite.
+    for event in session.scalars(select(WorkOrderEvent).where(WorkOrderEvent.work_order_id == order.id)):
+        event.at = clock.as_utc(event.at) - delta
 
 
 def build_demo(session: Session, rng: random.Random, size: str = "full") -> str:
