@@ -41,8 +41,6 @@ KNOWN_FAILURES = [
                  "scoring: the score drill-down shows work-order status values in English"),
     KnownFailure(".", r"^/parking/lots/\d+$", "english",
                  "parking: the anomaly note is stored in English", r"exit with no entry|hours up to the exit"),
-    KnownFailure(ANONYMOUS, r"^/login", "english",
-                 "core: Flask-Login's sign-in prompt is in English", "Please log in"),
 ]
 
 
