@@ -37,7 +37,7 @@ def main() -> None:
     from pm_platform.extensions import db, limiter
     from pm_platform.places.demo import DEMO_PASSWORD
     from tests.core.test_demo_walk import KNOWN_FAILURES
-    from tests.walker import ANONYMOUS, DEMO_LOGINS, Walker, login, slowest, summary
+    from tests.walker import ANONYMOUS, DEMO_LOGINS, Walker, entry_points, login, slowest, summary
 
     i18n.compile_catalogs()
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/demo.db"
@@ -51,6 +51,7 @@ def main() -> None:
         print(f"demo ({args.size}) on {url.split('://')[0]}: {time.perf_counter() - started:.1f}s")
         for domain, text in summaries.items():
             print(f"  {domain}: {text}")
+        starts = ["/", *entry_points(db.session)]
         db.session.remove()
 
     walker = Walker(app, per_endpoint=args.per_endpoint, known=KNOWN_FAILURES)
@@ -63,7 +64,7 @@ def main() -> None:
             print(f"{role}: cannot sign in")
             continue
         role_started = time.perf_counter()
-        walks.append(walker.walk(client, role))
+        walks.append(walker.walk(client, role, starts))
         print(f"  {role}: walked in {time.perf_counter() - role_started:.1f}s", flush=True)
     print(f"\nwalk: {time.perf_counter() - started:.1f}s, at most {args.per_endpoint} URLs per endpoint\n")
     print(summary(walks))

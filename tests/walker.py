@@ -1,7 +1,7 @@
 """A walk of the site as its users see it, shared by tests/core/test_demo_walk.py (the small
 demo) and benchmarks/demo_walk.py (the full demo).
 
-For each login (and anonymously) it starts at "/" and follows every same-site link of every page
+For each login (and anonymously) it starts at "/" (and `entry_points`: QR codes) and follows every same-site link of every page
 it reaches: <a href>, forms with method GET and a submit button (sent with their fields' default values) and
 redirects; downloads (PDF, .xlsx, .csv, …) are fetched like pages. It never POSTs (signing in is
 the one POST, done before the walk), never signs out and never switches the language. The walk is
@@ -253,6 +253,7 @@ class LanguageCheck:
         self.phrases = english_phrases(messages)
         self.pattern = phrase_pattern(self.phrases)
         self.status_keys = status_keys(messages)
+        self.translated_words = {m.lower() for m in messages if re.fullmatch(r"[A-Za-z]+(?: [A-Za-z]+)?", m)}
 
     def english(self, texts: list[str]) -> list[str]:
         """The interface's English phrases a page shows, and English prose not from the catalogs
@@ -263,11 +264,15 @@ class LanguageCheck:
 
     def raw_statuses(self, texts: list[str]) -> list[str]:
         """Status keys shown as they are: a text (a cell, an option) that is only the key, or a key
-        with an underscore anywhere in the text."""
+        with an underscore anywhere in the text; and a text that is only a lowercase key the
+        catalogs translate in a word or two ("paid" for Paid, "in_progress" for In progress)."""
         found = set()
         for text in texts:
             bare = text.strip(EDGE_PUNCTUATION)
             if bare in self.status_keys:
+                found.add(bare)
+            elif (re.fullmatch(r"[a-z]+(?:_[a-z]+)?", bare) and bare not in NOT_DISTINCTIVE
+                  and bare.replace("_", " ") in self.translated_words):
                 found.add(bare)
             for word in re.findall(r"(?<![A-Za-z0-9_])[a-z]+(?:_[a-z]+)+(?![A-Za-z0-9_])", text):
                 if word in self.status_keys:
@@ -276,6 +281,29 @@ class LanguageCheck:
 
 
 # --- the walk -----------------------------------------------------------------------------------
+
+def entry_points(session) -> list[str]:
+    """Where people arrive from outside the site, besides "/": a receipt's QR code (its public
+    check), a facility label's QR code (the scan page) and a motion's public notice."""
+    from sqlalchemy import select
+
+    from pm_platform.committees.models import Motion
+    from pm_platform.fees.models import Payment
+    from pm_platform.inspections.models import FacilityLabel
+
+    starts = []
+    payment = session.execute(select(Payment.receipt_no, Payment.verify_code).order_by(Payment.id).limit(1)).first()
+    if payment:
+        starts.append(f"/receipts/{payment.receipt_no}/verify?{urlencode({'code': payment.verify_code})}")
+    token = session.scalar(select(FacilityLabel.token).where(FacilityLabel.revoked_at.is_(None))
+                           .order_by(FacilityLabel.id).limit(1))
+    if token:
+        starts.append(f"/q/{token}")
+    motion_id = session.scalar(select(Motion.id).order_by(Motion.id).limit(1))
+    if motion_id:
+        starts.append(f"/motions/{motion_id}/public")
+    return starts
+
 
 def login(client, username: str, password: str) -> bool:
     """Sign in through the login form; True when the site let the user in."""
@@ -321,10 +349,10 @@ class Walker:
             return None
         return urlunsplit(("", "", absolute.path or "/", urlencode(query), ""))
 
-    def walk(self, client, role: str, start: str = "/") -> RoleWalk:
+    def walk(self, client, role: str, starts: Iterable[str] = ("/",)) -> RoleWalk:
         result = RoleWalk(role)
-        queue: deque[tuple[str, str]] = deque([(start, "")])
-        seen = {start}
+        queue: deque[tuple[str, str]] = deque((start, "") for start in starts)
+        seen = set(starts)
         per_endpoint: dict[str, int] = {}
         while queue:
             url, referrer = queue.popleft()
