@@ -72,6 +72,8 @@ def main() -> None:
     print(f"\nproblems ({sum(not p.known for p in problems)} new, {sum(bool(p.known) for p in problems)} known):")
     for problem in problems:
         print(f"  {'KNOWN ' if problem.known else 'NEW   '}{problem}")
+    unmet = [k for k in KNOWN_FAILURES if k not in walker.known_used]
+    print(f"\nKNOWN_FAILURES entries no page met ({len(unmet)}): {'; '.join(k.reason for k in unmet) or '-'}")
     reached = {v.endpoint for w in walks for v in w.visits if v.status == 200}
     unreached = sorted(r.endpoint for r in app.url_map.iter_rules()
                        if "GET" in r.methods and not r.rule.startswith(("/api/", "/static/")) and r.endpoint not in reached)

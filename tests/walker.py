@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from babel.messages.pofile import read_po
+from flask import g, has_app_context
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
@@ -360,6 +361,8 @@ class Walker:
             if per_endpoint.get(endpoint, 0) >= self.per_endpoint:
                 continue
             per_endpoint[endpoint] = per_endpoint.get(endpoint, 0) + 1
+            if has_app_context():  # requests sharing an outer app context would keep the last user in g
+                g.pop("_login_user", None)
             started = time.perf_counter()
             try:
                 response = client.get(url, headers={"Referer": "http://localhost" + referrer} if referrer else {})
