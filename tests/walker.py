@@ -138,7 +138,7 @@ class PageParser(HTMLParser):
             elif kind not in ("submit", "button", "image", "reset", "file"):
                 self._form["fields"].append((a["name"], a.get("value", "")))
         elif tag == "select" and self._form is not None and a.get("name"):
-            self._select = {"name": a["name"], "first": None, "selected": None}
+            self._select = {"name": a["name"], "first": None, "selected": None, "multiple": "multiple" in a}
         elif tag == "option" and self._select is not None:
             self._option = {"value": a.get("value"), "text": "", "selected": "selected" in a}
         if not self._skip:
@@ -158,7 +158,9 @@ class PageParser(HTMLParser):
                 self._select["selected"] = value
             self._option = None
         elif tag == "select" and self._select is not None and self._form is not None:
-            value = self._select["selected"] if self._select["selected"] is not None else self._select["first"]
+            value = self._select["selected"]
+            if value is None and not self._select["multiple"]:  # a browser sends the first option
+                value = self._select["first"]
             if value is not None:
                 self._form["fields"].append((self._select["name"], value))
             self._select = None
