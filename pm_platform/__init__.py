@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 
 from flask import Flask
+from flask_babel import lazy_gettext
 
 from pm_platform.config import INSTANCE_DIR, Config
 
@@ -33,6 +34,9 @@ def create_app(config: dict | None = None) -> Flask:
     ext.migrate.init_app(app, ext.db, directory=str(root / "migrations"))
     ext.login_manager.init_app(app)
     ext.login_manager.login_view = "core.login"
+    # Flask-Login's own prompt is English; flash ours, in the reader's language.
+    ext.login_manager.login_message = lazy_gettext("Please sign in")
+    ext.login_manager.localize_callback = str
     ext.csrf.init_app(app)
     headers.install(app)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(p) for p in i18n.translation_dirs())

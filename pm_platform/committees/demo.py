@@ -19,7 +19,8 @@ from pm_platform.places.service import create_user_with_role
 TITLE = "关于续聘物业服务企业的表决"
 
 
-def build_demo(session: Session, rng: random.Random) -> str:
+def build_demo(session: Session, rng: random.Random, size: str = "full") -> str:
+    """The same vote at either size (the small district's compound has fewer owners)."""
     committee = session.scalar(select(User).where(User.username == "committee"))
     if committee is None:
         return "skipped (no demo committee)"

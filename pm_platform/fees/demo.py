@@ -33,7 +33,8 @@ MONTHS_PER_PAYMENT = ((1, 1), (3, 3), (6, 3), (12, 5))  # (months paid at a time
 CHANNELS = (("cash", 4), ("bank", 2), ("pos", 4))
 
 
-def build_demo(session: Session, rng: random.Random) -> str:
+def build_demo(session: Session, rng: random.Random, size: str = "full") -> str:
+    """The same year of fees at either size: the small district is one street of a few compounds."""
     district = session.scalar(select(AdminArea).where(AdminArea.kind == "district", AdminArea.name == DISTRICT))
     if district is None:
         return "no demo district"
@@ -59,7 +60,8 @@ def build_demo(session: Session, rng: random.Random) -> str:
     ytd = service.collection_figures_ytd(session, [c.id for c in compounds], periods[-1]).values()
     rates = sorted(round(100 * f.rate) for f in ytd if f.rate is not None)
     return (f"{sum(map(len, items.values()))} fee items and {bills} bills for {periods[0]}–{periods[-1]} in "
-            f"{len(compounds)} compounds of 2 streets (the other streets are not billed, to keep the demo fast), "
+            f"{len(compounds)} compounds of {len({c.street_id for c in compounds})} street(s) (the other streets are not "
+            f"billed, to keep the demo fast), "
             f"{paid} payments, collection this year {rates[0]}–{rates[-1]}%, 1 waiver approved")
 
 

@@ -18,13 +18,14 @@ from pm_platform.inspections.models import KINDS, Facility
 from pm_platform.places.models import Building, Compound, ServiceContract
 
 COMPOUNDS = 3
-DAYS = 7
+DAYS = {"full": 7, "small": 3}  # days of past rounds
 BASE_LAT, BASE_LNG = 31.2300, 121.4700
 NAMES = {"extinguisher": "灭火器", "hydrant": "消火栓", "pump": "生活水泵", "elevator": "加装电梯", "gate": "道闸",
          "camera": "监控摄像头", "ev_charger": "充电桩", "roof": "屋面", "drain": "雨水井"}
 
 
-def build_demo(session: Session, rng: random.Random) -> str:
+def build_demo(session: Session, rng: random.Random, size: str = "full") -> str:
+    days = DAYS[size]
     if session.scalar(select(Facility.id).limit(1)):
         return "already present"
     users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(("manager", "inspector"))))}
@@ -53,15 +54,15 @@ def build_demo(session: Session, rng: random.Random) -> str:
         service.create_plan(session, manager, compound_id, service.PlanInput(
             name="日间巡检", facility_ids=[f.id for f in made if f.kind not in ("camera", "gate")],
             member_ids=[inspector.id], frequency="daily", window_start=dt.time(8), window_end=dt.time(11),
-            starts_on=today - dt.timedelta(days=DAYS)))
+            starts_on=today - dt.timedelta(days=days)))
         service.create_plan(session, manager, compound_id, service.PlanInput(
             name="夜间安防巡查", facility_ids=[f.id for f in made if f.kind in ("camera", "gate")],
             member_ids=[inspector.id], frequency="weekly", weekdays="1,3,5", window_start=dt.time(22),
-            window_end=dt.time(1), starts_on=today - dt.timedelta(days=DAYS)))
+            window_end=dt.time(1), starts_on=today - dt.timedelta(days=days)))
         # Past days and today: each day's rounds made as the worker makes them (ahead, so at the
         # day's start at the latest: a window already over when the demo is built still has its
         # round), walked (mostly) up to now, then closed by the missed-detection job.
-        for back in range(DAYS, -1, -1):
+        for back in range(days, -1, -1):
             day = today - dt.timedelta(days=back)
             service.create_rounds_ahead(session, now=clock.local_midnight_utc(day), days=0)
             for item in made:

@@ -7,13 +7,14 @@ from wtforms import (
     BooleanField, DateField, DecimalField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from pm_platform.inspections.checklists import KIND_LABELS
 
 
 def kind_choices():
-    return [(kind, label) for kind, label in KIND_LABELS.items()]
+    return [SelectChoice(kind, label) for kind, label in KIND_LABELS.items()]
 
 
 class FacilityForm(FlaskForm):
@@ -42,10 +43,11 @@ class PlanForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     facilities = SelectMultipleField(_l("Route (in order)"), coerce=int, validators=[DataRequired()])
     members = SelectMultipleField(_l("Inspector or team"), coerce=int, validators=[DataRequired()])
-    frequency = SelectField(_l("Frequency"), choices=[("daily", _l("Daily")), ("weekly", _l("Weekly")),
-                                                       ("monthly", _l("Monthly"))])
+    frequency = SelectField(_l("Frequency"), choices=[SelectChoice("daily", _l("Daily")), SelectChoice("weekly", _l("Weekly")),
+                                                       SelectChoice("monthly", _l("Monthly"))])
     weekdays = SelectMultipleField(_l("Weekdays"), coerce=int, choices=[
-        (1, _l("Mon")), (2, _l("Tue")), (3, _l("Wed")), (4, _l("Thu")), (5, _l("Fri")), (6, _l("Sat")), (7, _l("Sun"))])
+        SelectChoice(day, label) for day, label in enumerate(
+            (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun")), start=1)])
     month_day = IntegerField(_l("Day of the month"), validators=[Optional(), NumberRange(1, 31)])
     window_start = TimeField(_l("Window opens"), validators=[DataRequired()])
     window_end = TimeField(_l("Window closes"), validators=[DataRequired()])

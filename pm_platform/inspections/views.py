@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from pm_platform.core import clock
 from pm_platform.core.errors import DomainError, RowErrors, ValidationError
@@ -293,8 +294,8 @@ def plans(compound_id: int):
     form = PlanForm()
     facilities_here = sorted(db.session.scalars(select(Facility).where(Facility.compound_id == compound_id)),
                              key=service.facility_order)
-    form.facilities.choices = [(f.id, f"{f.name} · {f.place}") for f in facilities_here]
-    form.members.choices = [(u.id, u.display_name) for u in _inspectors(compound_id)]
+    form.facilities.choices = [SelectChoice(f.id, f"{f.name} · {f.place}") for f in facilities_here]
+    form.members.choices = [SelectChoice(u.id, u.display_name) for u in _inspectors(compound_id)]
     if can_manage and form.validate_on_submit():
         try:
             service.create_plan(db.session, current_user, compound_id, service.PlanInput(

@@ -15,9 +15,10 @@ from pm_platform.lockers.models import LockerContract, Parcel
 from pm_platform.places.models import Compound, Owner, Ownership
 
 SITE_COMPOUNDS = 3
+PARCELS = {"full": (300, 600), "small": (20, 40)}  # last month's deposits per site
 
 
-def build_demo(session: Session, rng: random.Random) -> str:
+def build_demo(session: Session, rng: random.Random, size: str = "full") -> str:
     if session.scalar(select(LockerContract.id).limit(1)):
         return "already present"
     admin = get_user_by_name(session, "admin")
@@ -33,7 +34,7 @@ def build_demo(session: Session, rng: random.Random) -> str:
                                            starts_on=last_month_start - dt.timedelta(days=90))
         site = service.create_site(session, admin, contract.id, "北门快递柜")
         first = clock.local_midnight_utc(last_month_start)
-        for n in range(rng.randint(300, 600)):   # last month's deposits, all collected
+        for n in range(rng.randint(*PARCELS[size])):   # last month's deposits, all collected
             deposited = first + dt.timedelta(minutes=rng.randint(0, 27 * 24 * 60))
             session.add(Parcel(site_id=site.id, parcel_code=f"SF{number}{n:06d}", deposited_at=deposited,
                                picked_up_at=deposited + dt.timedelta(hours=rng.randint(1, 40))))

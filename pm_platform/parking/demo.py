@@ -17,11 +17,12 @@ from pm_platform.places.models import Compound, Unit
 from pm_platform.places.service import create_device
 
 LOT_COMPOUNDS = 3
+VISITORS = {"full": 12, "small": 4}  # visitors' cars through each gate today
 TARIFF = {"template": "standard", "free_minutes": 15, "first_minutes": 60, "first_price_fen": 500,
           "unit_minutes": 30, "unit_price_fen": 200, "cap_fen": 3000}
 
 
-def build_demo(session: Session, rng: random.Random) -> str:
+def build_demo(session: Session, rng: random.Random, size: str = "full") -> str:
     if session.scalar(select(ParkingLot.id).limit(1)):
         return "already present"
     admin = get_user_by_name(session, "admin")
@@ -39,7 +40,7 @@ def build_demo(session: Session, rng: random.Random) -> str:
         service.sell_pass(session, admin, monthly.id, lot.id, today.replace(day=1), today + dt.timedelta(days=20), 30000)
         service.set_plate_list(session, admin, compound.id, f"京B{number}9999", "black", "欠费未缴")
         device, _key = create_device(session, None, "gate", compound.id, "东门道闸")
-        for visitor in range(12):
+        for visitor in range(VISITORS[size]):
             plate = f"京N{number}{visitor:04d}"
             entered = now - dt.timedelta(minutes=rng.randint(30, 600))
             gate.record_gate_event(session, device, event_id=f"demo-{plate}-in", lot_id=lot.id, plate=plate,

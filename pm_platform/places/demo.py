@@ -18,6 +18,10 @@ DISTRICT = "滨河区"
 STREETS = ["东风街道", "朝阳街道", "新华街道", "和平街道", "解放街道",
            "人民街道", "建设街道", "胜利街道", "光明街道", "团结街道"]
 COMPOUNDS, BUILDINGS, HOUSEHOLDS, TOTAL_AREA_M2 = 51, 900, 33_520, 3_050_000
+STREET_RUN = 3  # the last compounds have no firm: the street runs them (家园事务服务中心)
+# `flask demo --size small`: one street of a few compounds, for tests (same kinds of data, every demo login)
+SMALL = {"STREETS": STREETS[:1], "COMPOUNDS": 4, "BUILDINGS": 12, "HOUSEHOLDS": 240, "TOTAL_AREA_M2": 21_800,
+         "STREET_RUN": 1}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国红梅志强海燕玉兰建华"
 DEMO_PASSWORD = "demo-pass-2026"
@@ -40,14 +44,23 @@ def demo_id_number(serial: int) -> str:
     return body + _ID_CHECK[total % 11]
 
 
-def build_demo(session: Session, rng: random.Random) -> str:
+def dimensions(size: str = "full") -> dict:
+    """The district's size: the module's constants (full), or SMALL."""
+    full = {"STREETS": STREETS, "COMPOUNDS": COMPOUNDS, "BUILDINGS": BUILDINGS, "HOUSEHOLDS": HOUSEHOLDS,
+            "TOTAL_AREA_M2": TOTAL_AREA_M2, "STREET_RUN": STREET_RUN}
+    return {**full, **SMALL} if size == "small" else full
+
+
+def build_demo(session: Session, rng: random.Random, size: str = "full") -> str:
+    d = dimensions(size)
+    streets, n_compounds, n_buildings_total, n_households = d["STREETS"], d["COMPOUNDS"], d["BUILDINGS"], d["HOUSEHOLDS"]
     if session.scalar(select(AdminArea.id).where(AdminArea.kind == "district", AdminArea.name == DISTRICT)):
         return "already present"
     district = AdminArea(kind="district", name=DISTRICT)
     session.add(district)
     session.flush()
     communities = []
-    for street_name in STREETS:
+    for street_name in streets:
         street = AdminArea(kind="street", name=street_name, parent=district)
         session.add(street)
         for n in range(1, 4):
@@ -56,8 +69,8 @@ def build_demo(session: Session, rng: random.Random) -> str:
     session.flush()
 
     compounds = []
-    for i in range(COMPOUNDS):
-        community = communities[(i * len(communities)) // COMPOUNDS]
+    for i in range(n_compounds):
+        community = communities[(i * len(communities)) // n_compounds]
         street = community.parent
         compounds.append(Compound(name=f"{street.name[:2]}{['新村', '小区', '花园', '家园', '公寓'][i % 5]}{i + 1}号院",
                                   address=f"{DISTRICT}{street.name[:2]}路{10 + i}号", community_id=community.id,
@@ -65,9 +78,9 @@ def build_demo(session: Session, rng: random.Random) -> str:
     session.add_all(compounds)
     session.flush()
 
-    buildings_per_compound = split_total(rng, BUILDINGS, COMPOUNDS)
-    households_per_compound = split_total(rng, HOUSEHOLDS, COMPOUNDS)
-    mean_area_cm2 = TOTAL_AREA_M2 * 100 // HOUSEHOLDS
+    buildings_per_compound = split_total(rng, n_buildings_total, n_compounds)
+    households_per_compound = split_total(rng, n_households, n_compounds)
+    mean_area_cm2 = d["TOTAL_AREA_M2"] * 100 // n_households
     unit_rows, total_area = [], 0
     for compound, n_buildings, n_units in zip(compounds, buildings_per_compound, households_per_compound):
         building_ids = session.scalars(insert(Building).returning(Building.id), [
@@ -117,8 +130,8 @@ def build_demo(session: Session, rng: random.Random) -> str:
         for unit_id, owner_index, is_voter in ownership_rows])
 
     first = compounds[0]
-    _demo_firms_and_users(session, district, first, compounds, owner_ids[COMPOUNDS])
-    return (f"{COMPOUNDS} compounds in {len(STREETS)} streets, {BUILDINGS} buildings, "
+    _demo_firms_and_users(session, district, first, compounds, owner_ids[n_compounds], d["STREET_RUN"])
+    return (f"{n_compounds} compounds in {len(streets)} streets, {n_buildings_total} buildings, "
             f"{len(unit_ids)} households, {total_area / 100:,.0f} m², {len(owner_ids)} owners")
 
 
@@ -131,7 +144,7 @@ def _person(rng: random.Random, serial: int) -> dict:
 
 
 def _demo_firms_and_users(session: Session, district: AdminArea, first: Compound,
-                          compounds: list[Compound], first_person_owner_id: int) -> None:
+                          compounds: list[Compound], first_person_owner_id: int, street_run: int) -> None:
     start = dt.date(2023, 1, 1)
     firms = []
     for name in ("安居物业服务有限公司", "惠民物业管理有限公司"):
@@ -139,8 +152,8 @@ def _demo_firms_and_users(session: Session, district: AdminArea, first: Compound
         session.add(firm)
         firms.append(firm)
     session.flush()
-    # The last three compounds have no firm: the street runs them (家园事务服务中心).
-    for index, compound in enumerate(compounds[:-3]):
+    # The last compounds have no firm: the street runs them (家园事务服务中心).
+    for index, compound in enumerate(compounds[:-street_run]):
         session.add(ServiceContract(firm_id=firms[index * 2 // len(compounds)].id,
                                             compound_id=compound.id, starts_on=start))
     users = [

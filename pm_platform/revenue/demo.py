@@ -21,7 +21,8 @@ STREAMS = [("parking", "临时停车收入", (300000, 900000), "道闸设备维�
            ("venue_rental", "活动室场地租赁", (10000, 40000), "保洁费", 0.1)]
 
 
-def build_demo(session: Session, rng: random.Random) -> str:
+def build_demo(session: Session, rng: random.Random, size: str = "full") -> str:
+    """The same ledgers at either size (the small district has fewer compounds than LEDGER_COMPOUNDS)."""
     compounds = session.scalars(select(Compound).order_by(Compound.id).limit(LEDGER_COMPOUNDS)).all()
     if not compounds or session.scalar(select(FundEntry.id).where(FundEntry.compound_id == compounds[0].id).limit(1)):
         return "already present"

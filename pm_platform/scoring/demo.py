@@ -15,7 +15,10 @@ from pm_platform.scoring import ranking, service
 from pm_platform.scoring.models import SPOT_ITEMS, PublishedMonth, Scorecard, SpotCheck, SpotCheckItem
 
 
-def build_demo(session: Session, rng: random.Random) -> str:
+MONTHS = {"full": 12, "small": 3}  # months of cards; all but the last published
+
+
+def build_demo(session: Session, rng: random.Random, size: str = "full") -> str:
     district = session.scalar(select(AdminArea).where(AdminArea.kind == "district", AdminArea.name == DISTRICT))
     if district is None:
         return "no demo district"
@@ -24,7 +27,7 @@ def build_demo(session: Session, rng: random.Random) -> str:
     admin = session.scalar(select(User).where(User.username == "admin"))
     compounds = session.scalars(select(Compound).where(Compound.district_id == district.id).order_by(Compound.id)).all()
     last = service.previous_month()
-    months = service.last_months(last, 12)
+    months = service.last_months(last, MONTHS[size])
     for compound in compounds:
         care = rng.uniform(0.72, 1.0)  # some compounds are kept better than others
         for month in months:

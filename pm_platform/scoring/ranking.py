@@ -63,6 +63,16 @@ def lists_area(session: Session, user: User, area_id: int) -> AdminArea:
     return area
 
 
+def may_view_lists(session: Session, user: User, area_id: int) -> bool:
+    """Whether `user` may open the area's red and black lists (a board shows the link only then:
+    a firm's staff see the district board of their own compounds, not the district's lists)."""
+    try:
+        lists_area(session, user, area_id)
+    except (NotFound, PermissionDenied):
+        return False
+    return True
+
+
 def get_notice(session: Session, area_id: int, month: str) -> RedBlackNotice | None:
     return session.scalars(select(RedBlackNotice).where(RedBlackNotice.area_id == area_id, RedBlackNotice.month == month)
                            .options(selectinload(RedBlackNotice.entries))).first()

@@ -164,7 +164,8 @@ def board(kind: str, area_id: int):
                    published=kind == "street" and service.is_published(db.session, area_id, month),
                    can_publish=kind == "street" and covers(service.PUBLISH_ROLES),
                    can_manage=kind == "district" and covers({"admin", "bureau"}),
-                   has_lists=kind in ("street", "district"), roles=roles)
+                   has_lists=kind in ("street", "district") and ranking.may_view_lists(db.session, current_user, area_id),
+                   roles=roles)
     if request.args.get("format") == "pdf":
         return _pdf("scoring/pdf/board.html", f"board-{kind}-{area_id}-{month}.pdf", **context)
     return render_template("scoring/board.html", **context)

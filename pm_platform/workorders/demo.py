@@ -8,7 +8,7 @@ import io
 import random
 
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pm_platform.core import clock
@@ -17,7 +17,7 @@ from pm_platform.places.models import Compound, ServiceContract, Unit
 from pm_platform.workorders import followups, notices, service
 from pm_platform.workorders.models import WorkOrder, WorkOrderEvent
 
-ORDERS = 200
+ORDERS = {"full": 200, "small": 30}
 PROBLEMS = [
     ("water", "厨房水管漏水,楼下天花板渗水"), ("lighting", "楼道声控灯不亮"), ("drain", "单元门口下水道堵塞,污水外溢"),
     ("road", "改造后新铺的路面出现坑洼"), ("lift", "电梯运行有异响"), ("greenery", "绿化带杂草很多"),
@@ -39,11 +39,12 @@ def _shift(session: Session, order: WorkOrder, delta: dt.timedelta) -> None:
         value = getattr(order, name)
         if value is not None:
             setattr(order, name, clock.as_utc(value) - delta)
-    session.execute(update(WorkOrderEvent).where(WorkOrderEvent.work_order_id == order.id)
-                    .values(at=WorkOrderEvent.at - delta))
+    # In Python, as the services write them (UTC datetimes): SQL `at - interval` is an integer on SQLite.
+    for event in session.scalars(select(WorkOrderEvent).where(WorkOrderEvent.work_order_id == order.id)):
+        event.at = clock.as_utc(event.at) - delta
 
 
-def build_demo(session: Session, rng: random.Random) -> str:
+def build_demo(session: Session, rng: random.Random, size: str = "full") -> str:
     if session.scalar(select(WorkOrder.id).limit(1)):
         return "already present"
     users = {u.username: u for u in session.scalars(select(User).where(
@@ -57,7 +58,7 @@ def build_demo(session: Session, rng: random.Random) -> str:
     units = {cid: session.scalars(select(Unit).where(Unit.compound_id == cid).limit(40)).all() for cid in compound_ids}
     now = clock.now_utc()
     counts = {"closed": 0, "open": 0, "rebounds": 0}
-    for n in range(ORDERS):
+    for n in range(ORDERS[size]):
         compound_id = compound_ids[n % len(compound_ids)]
         unit = rng.choice(units[compound_id])
         category, text = rng.choice(PROBLEMS)
@@ -102,5 +103,5 @@ def build_demo(session: Session, rng: random.Random) -> str:
         service.create_work_order(session, resident, compound_id=first.id, source="resident", category="water",
                                   description="家里没有水了", unit_id=own_unit[0], photos=[_photo(rng)])
     session.flush()
-    return (f"{ORDERS} reports in {len(compound_ids)} compounds: {counts['closed']} closed, {counts['open']} open, "
+    return (f"{ORDERS[size]} reports in {len(compound_ids)} compounds: {counts['closed']} closed, {counts['open']} open, "
             f"{counts['rebounds']} rebounds")

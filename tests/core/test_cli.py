@@ -1,5 +1,5 @@
 """The CLI is a contract for scripts."""
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pm_platform.core.auth import hash_secret
 from pm_platform.core.models import ApiToken, User
@@ -59,3 +59,21 @@ def test_devices_revoke_refuses_the_key_from_then_on(app, world, session, client
     assert runner.invoke(revoke_device, [str(device.id)]).exit_code == 0      # twice changes nothing
     missing = runner.invoke(revoke_device, ["999999"])
     assert missing.exit_code != 0 and "device 999999 not found" in missing.output
+
+
+def test_demo_size_small_builds_one_street_with_every_demo_login(app, session):
+    from pm_platform.demo import demo_command
+    from pm_platform.places.models import AdminArea, Compound
+
+    result = app.test_cli_runner().invoke(demo_command, ["--size", "small"])
+    assert result.exit_code == 0, result.output
+    assert "places: 4 compounds in 1 streets" in result.output and "demo data ready" in result.output
+    assert session.scalar(select(func.count()).select_from(Compound)) == 4
+    assert session.scalar(select(func.count()).select_from(AdminArea).where(AdminArea.kind == "street")) == 1
+    names = set(session.scalars(select(User.username)))
+    assert {"admin", "bureau", "street", "community", "manager", "inspector", "committee", "owner"} <= names
+    for domain in ("fees", "revenue", "parking", "lockers", "committees", "workorders", "inspections", "scoring"):
+        line = next(line for line in result.output.splitlines() if line.strip().startswith(f"{domain}:"))
+        assert "already" not in line and "skipped" not in line and "no demo" not in line, line
+    assert "already present" in app.test_cli_runner().invoke(demo_command, ["--size", "small"]).output
+    assert app.test_cli_runner().invoke(demo_command, ["--size", "huge"]).exit_code != 0

@@ -97,3 +97,13 @@ def test_disabled_users_cannot_sign_in(world, session, client):
     session.get(User, user.id).is_enabled = False
     session.commit()
     assert post_login(client, user.username, PASSWORD, ip="10.0.0.8").status_code == 200
+
+
+@pytest.mark.parametrize("lang, prompt", [("zh", "请先登录"), ("en", "Please sign in")])
+def test_a_page_that_needs_signing_in_says_so_in_the_page_language(client, lang, prompt):
+    """Regression: Flask-Login's own prompt, "Please log in to access this page.", was shown in English."""
+    client.get("/login", query_string={"lang": lang})
+    response = client.get("/fees")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).text
+    assert f'<div class="flash">{prompt}</div>' in page and "Please log in" not in page

@@ -269,3 +269,21 @@ def test_the_scan_page_says_why_a_hydrant_record_is_refused_in_chinese(session, 
     page = refused.get_data(as_text=True)
     assert "您距设施 222 米(允许 50 米)" in page and 'id="checklist"' in page  # the form again, for a new try
     assert session.scalar(select(func.count()).select_from(Record)) == 0
+
+
+def test_the_plans_page_lists_the_route_and_the_inspectors_and_adds_a_plan(session, world, client, login):
+    """Regression: the plan form's choices were (value, label) tuples, deprecated by WTForms (a
+    warning, an error under the test suite's rules), and the page answered 500 in the demo walk."""
+    manager, staff = world.user(session, "firm_manager"), world.user(session, "firm_staff")
+    compound = world.compounds[0]
+    item = facility(session, manager, compound, name="1号灭火器")
+    plan(session, manager, compound, [item], [staff])
+    page = login(manager).get(f"/compounds/{compound.id}/inspection-plans")
+    assert page.status_code == 200
+    assert "日常巡检" in page.text and f'<option value="{item.id}">1号灭火器' in page.text
+    assert f'<option value="{staff.id}">' in page.text and "每周" in page.text
+    added = client.post(f"/compounds/{compound.id}/inspection-plans", data={
+        "name": "周末巡检", "facilities": [item.id], "members": [staff.id], "frequency": "weekly",
+        "weekdays": ["6", "7"], "window_start": "09:00", "window_end": "10:00", "late_minutes": "60"})
+    assert added.status_code == 302
+    assert "周末巡检" in client.get(f"/compounds/{compound.id}/inspection-plans").text

@@ -249,3 +249,15 @@ def test_a_scheme_figure_out_of_range_is_named_beside_its_input(session, world, 
     assert page.status_code == 200
     cell = page.text.split('name="i_satisfaction-weight"', 1)[1].split("</td>", 1)[0]
     assert 'value="200"' in cell and 'class="error"' in cell
+
+
+def test_a_board_offers_the_red_and_black_lists_only_to_those_who_may_open_them(session, world, figures, login):
+    """The firm's manager sees the district board of the firm's compounds; the lists link led to a 404."""
+    setup_month(session, world, figures)
+    lists = f"/scores/lists/{world.district.id}"
+    manager = login(world.user(session, "firm_manager"))
+    board = manager.get(f"/scores/district/{world.district.id}?month={MONTH}").get_data(as_text=True)
+    assert manager.get(f"{lists}?month={MONTH}").status_code == 404 and lists not in board
+    bureau = login(world.user(session, "bureau"))
+    board = bureau.get(f"/scores/district/{world.district.id}?month={MONTH}").get_data(as_text=True)
+    assert lists in board and bureau.get(f"{lists}?month={MONTH}").status_code == 200
