@@ -43,7 +43,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/demo.db"
     # TESTING: an error in a view reaches the walker as an exception (its message is reported).
     app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://",
-                      "SECRET_KEY": "demo-walk", "IDENTITY_KEY": os.environ.get("IDENTITY_KEY", "demo-walk")})
+                      "LOCAL_SECRETS": True, "PAYMENT_SANDBOX": True})
     with app.app_context():
         flask_migrate.upgrade(revision="heads")
         started = time.perf_counter()
