@@ -21,6 +21,8 @@ class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'pm_platform.db'}"
     # No REDIS_URL: Celery runs tasks eagerly, in-process.
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # seconds before a job taken by a worker that died is delivered again (Celery acks late)
+    CELERY_VISIBILITY_TIMEOUT = os.environ.get("CELERY_VISIBILITY_TIMEOUT") or 3600
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads above this are refused with 413
     BABEL_DEFAULT_LOCALE = "zh"  # Simplified Chinese; catalogs live in translations/zh/
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

@@ -35,7 +35,10 @@ def celery_init_app(app: Flask) -> Celery:
         task_acks_late=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},
+        # visibility_timeout: how long a job taken by a worker that died (acks are late) waits
+        # before Redis hands it to another; longer than the longest job (a city's billing run)
+        broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5,
+                                  "visibility_timeout": int(app.config.get("CELERY_VISIBILITY_TIMEOUT") or 3600)},
         timezone="Asia/Shanghai",
         enable_utc=True,
         beat_schedule=BEAT_SCHEDULE,

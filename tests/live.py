@@ -93,6 +93,14 @@ class LiveEnv:
              "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
 
+    def kill_worker(self) -> None:
+        """SIGKILL, as the kernel's OOM killer or a pulled plug would: no clean-up runs."""
+        if self.worker:
+            self.worker.kill()
+            self.worker.wait(20)
+            self.worker = None
+            self._log.close()
+
     def stop_worker(self) -> None:
         if self.worker:
             self.worker.terminate()
