@@ -59,3 +59,20 @@ class Timer:
         print(f"\n{title}")
         for label, seconds in self.figures:
             print(f"  {label:<58} {seconds:8.2f} s")
+
+
+def area_tree(session):
+    """A district, its street office and community office (the places every benchmark starts
+    from); (district, street, community)."""
+    from pm_platform.places.models import AdminArea
+
+    district = AdminArea(kind="district", name="基准区")
+    session.add(district)
+    session.flush()
+    street = AdminArea(kind="street", name="基准街道", parent_id=district.id)
+    session.add(street)
+    session.flush()
+    community = AdminArea(kind="community", name="基准社区", parent_id=street.id)
+    session.add(community)
+    session.flush()
+    return district, street, community

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import area_tree  # noqa: E402  (benchmarks/ is the script's folder)
 
 import flask_migrate  # noqa: E402
 
@@ -27,7 +28,7 @@ from pm_platform import create_app  # noqa: E402
 from pm_platform.core.auth import create_user  # noqa: E402
 from pm_platform.extensions import db  # noqa: E402
 from pm_platform.fees import service  # noqa: E402
-from pm_platform.places.models import AdminArea, Building, Compound, Owner, Ownership, RoleGrant, Unit  # noqa: E402
+from pm_platform.places.models import Building, Compound, Owner, Ownership, RoleGrant, Unit  # noqa: E402
 
 UNITS, MONTHS, RUNS = 21, 6, 10
 AS_OF = "2026-08-01"
@@ -35,15 +36,7 @@ AS_OF = "2026-08-01"
 
 def build(session) -> tuple[int, object]:
     """A compound with one building of 21 units, each owing six months of two fees."""
-    district = AdminArea(kind="district", name="基准区")
-    session.add(district)
-    session.flush()
-    street = AdminArea(kind="street", name="基准街道", parent_id=district.id)
-    session.add(street)
-    session.flush()
-    community = AdminArea(kind="community", name="基准社区", parent_id=street.id)
-    session.add(community)
-    session.flush()
+    district, street, community = area_tree(session)
     compound = Compound(name="东风新村1号院", community_id=community.id, street_id=street.id, district_id=district.id)
     session.add(compound)
     session.flush()

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import area_tree  # noqa: E402  (benchmarks/ is the script's folder)
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
@@ -53,15 +54,7 @@ def seed(session) -> tuple[int, int, object]:
     from pm_platform.core.auth import create_user
     from pm_platform.places.models import AdminArea, Compound, RoleGrant
 
-    district = AdminArea(kind="district", name="基准区")
-    session.add(district)
-    session.flush()
-    street = AdminArea(kind="street", name="基准街道", parent_id=district.id)
-    session.add(street)
-    session.flush()
-    community = AdminArea(kind="community", name="基准社区", parent_id=street.id)
-    session.add(community)
-    session.flush()
+    district, street, community = area_tree(session)
     names = [f"小区{i:03d}" for i in range(COMPOUNDS)]
     compounds = [Compound(name=n, community_id=community.id, street_id=street.id, district_id=district.id) for n in names]
     session.add_all(compounds)

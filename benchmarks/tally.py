@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import area_tree  # noqa: E402  (benchmarks/ is the script's folder)
 
 import flask_migrate  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
@@ -30,7 +31,7 @@ from pm_platform.committees.models import Ballot, RegisterVoter  # noqa: E402
 from pm_platform.core import clock  # noqa: E402
 from pm_platform.core.auth import create_user  # noqa: E402
 from pm_platform.extensions import db  # noqa: E402
-from pm_platform.places.models import AdminArea, Building, Compound, Owner, Ownership, RoleGrant, Unit  # noqa: E402
+from pm_platform.places.models import Building, Compound, Owner, Ownership, RoleGrant, Unit  # noqa: E402
 
 UNITS, RUNS = 20_000, 15
 BARE = text("SELECT b.choice, count(*), sum(v.area_cm2) FROM ballots b JOIN register_voters v ON v.id = b.voter_id "
@@ -38,15 +39,7 @@ BARE = text("SELECT b.choice, count(*), sum(v.area_cm2) FROM ballots b JOIN regi
 
 
 def build(session, rng: random.Random) -> tuple[int, object]:
-    district = AdminArea(kind="district", name="基准区")
-    session.add(district)
-    session.flush()
-    street = AdminArea(kind="street", name="基准街道", parent_id=district.id)
-    session.add(street)
-    session.flush()
-    community = AdminArea(kind="community", name="基准社区", parent_id=street.id)
-    session.add(community)
-    session.flush()
+    district, street, community = area_tree(session)
     compound = Compound(name="两万户小区", community_id=community.id, street_id=street.id, district_id=district.id)
     session.add(compound)
     session.flush()

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's pm_platform
+from _common import area_tree  # noqa: E402  (benchmarks/ is the script's folder)
 ORDERS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 
 
@@ -33,22 +34,14 @@ def main() -> None:
 
         from pm_platform.core import clock
         from pm_platform.extensions import db
-        from pm_platform.places.models import AdminArea, Compound
+        from pm_platform.places.models import Compound
         from pm_platform.workorders.models import WorkOrder, WorkOrderEvent
         from pm_platform.workorders.service import workorder_figures
 
         flask_migrate.upgrade(revision="heads")
         session = db.session
         rng = random.Random(7)
-        district = AdminArea(kind="district", name="基准区")
-        session.add(district)
-        session.flush()
-        street = AdminArea(kind="street", name="基准街道", parent_id=district.id)
-        session.add(street)
-        session.flush()
-        community = AdminArea(kind="community", name="基准社区", parent_id=street.id)
-        session.add(community)
-        session.flush()
+        district, street, community = area_tree(session)
         compounds = [Compound(name=f"基准{i}号院", community_id=community.id, street_id=street.id,
                               district_id=district.id) for i in range(51)]
         session.add_all(compounds)

@@ -28,6 +28,11 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # Redis down: the login limit counts in each process's memory meanwhile (and the per-account
+    # throttle in the database holds) instead of failing every sign-in with a 500
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -108,14 +108,16 @@ class LiveEnv:
             self.worker = None
             self._log.close()
 
-    def start_web(self) -> str:
-        """Serve the app with gunicorn, tasks eager (no Redis), as `./dev demo` would."""
+    def start_web(self, with_redis: bool = False) -> str:
+        """Serve the app with gunicorn: tasks eager (no Redis), as `./dev demo` would, or through
+        this env's Redis (`with_redis`), as in production."""
         web_port = free_port()
         self._web_log = open(self.tmp_dir / "web.log", "ab")
         self.web = subprocess.Popen(
             [str(BIN / "gunicorn"), "-b", f"127.0.0.1:{web_port}", "-w", "2", "wsgi:app"],
             # every browser test signs in from 127.0.0.1: keep the login limit out of their way
-            cwd=ROOT, env={**self.env, "REDIS_URL": "", "LOGIN_RATE_LIMIT": "1000 per minute"},
+            cwd=ROOT, env={**self.env, "REDIS_URL": self.redis_url if with_redis else "",
+                           "LOGIN_RATE_LIMIT": "1000 per minute"},
             stdout=self._web_log, stderr=subprocess.STDOUT)
         _wait_for_port(web_port, "gunicorn")
         self.web_url = f"http://127.0.0.1:{web_port}"

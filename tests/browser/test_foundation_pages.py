@@ -4,7 +4,6 @@ import io
 
 import pytest
 
-from tests import factories
 from tests.factories import PASSWORD, World, id_number
 
 pytestmark = pytest.mark.browser

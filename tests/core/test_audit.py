@@ -1,4 +1,3 @@
-from click.testing import CliRunner
 from sqlalchemy import update
 
 from pm_platform.core import audit
