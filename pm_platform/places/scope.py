@@ -127,3 +127,8 @@ def covers_area(session: Session, user: User, area: AdminArea, roles=OFFICE_ROLE
         node = node.parent
     return any(g.role == "admin" or (g.kind, g.id) in lineage
                for g in grants_of(session, user) if g.role in roles)
+
+
+def owned_unit_ids(session: Session, user: User) -> list[int]:
+    """The units `user` owns (through their owner records), by id."""
+    return list(session.scalars(select(Ownership.unit_id).join(Owner).where(Owner.user_id == user.id)))

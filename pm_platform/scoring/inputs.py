@@ -12,7 +12,7 @@ from pm_platform.core import clock
 from pm_platform.fees import service as fees
 from pm_platform.inspections import service as inspections
 from pm_platform.revenue import service as revenue
-from pm_platform.workorders import service as workorders
+from pm_platform.workorders import figures as workorders
 from pm_platform.scoring.arithmetic import Ratio
 from pm_platform.scoring.models import SPOT_MAX, SafetyIncident, SpotCheck, SpotCheckItem
 

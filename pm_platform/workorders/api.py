@@ -9,6 +9,7 @@ from pm_platform.core.errors import ValidationError
 from pm_platform.extensions import db
 from pm_platform.places import scope
 from pm_platform.workorders import hotline, service
+from pm_platform.workorders.figures import workorder_figures
 from pm_platform.workorders.models import WorkOrder
 from pm_platform.workorders.schemas import (
     ImportArgsSchema, ImportResultSchema, ListArgsSchema, PeriodArgsSchema, RatingInSchema, StatsSchema, TransitionInSchema,
@@ -86,7 +87,7 @@ def import_hotline(args):
 @blp.response(200, StatsSchema)
 def stats(args, compound_id: int):
     scope.get_compound(db.session, current_user, compound_id, STATS_ROLES)
-    figures = service.workorder_figures(db.session, [compound_id], args["period"])[compound_id]
+    figures = workorder_figures(db.session, [compound_id], args["period"])[compound_id]
     rates = {name: {"numerator": n, "denominator": d} for name, (n, d) in figures.ratios().items()}
     return {**vars(figures), "compound_id": compound_id, "period": args["period"],
             "median_resolve_seconds": figures.median_resolve_seconds, "rates": rates}

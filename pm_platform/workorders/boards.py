@@ -13,7 +13,7 @@ from pm_platform.core.models import User
 from pm_platform.places import scope
 from pm_platform.places.models import Unit
 from pm_platform.workorders.models import OPEN_STATUSES, WorkOrder, WorkOrderReport
-from pm_platform.workorders.service import DISPATCH_ROLES, own_unit_ids
+from pm_platform.workorders.service import DISPATCH_ROLES, overdue_since
 
 LIMIT = 200
 RECENT_DAYS = 30
@@ -22,8 +22,6 @@ ESCALATION_SEEN_FROM = {"firm_manager": 1, "community": 2, "street": 3, "bureau"
 
 
 def is_overdue(order: WorkOrder, now: dt.datetime | None = None) -> bool:
-    from pm_platform.workorders.service import overdue_since
-
     since = overdue_since(order)
     return since is not None and since < (now or clock.now_utc())
 
@@ -79,7 +77,7 @@ def resident_orders(session: Session, user: User) -> list[WorkOrder]:
 def building_public_state(session: Session, user: User, building_id: int) -> list[dict]:
     """The open orders about my building as neighbours may see them: what, since when, where it
     stands; never who reported it or what they wrote."""
-    buildings = session.scalars(select(Unit.building_id).where(Unit.id.in_(own_unit_ids(session, user)))).all()
+    buildings = session.scalars(select(Unit.building_id).where(Unit.id.in_(scope.owned_unit_ids(session, user)))).all()
     if building_id not in buildings:
         raise NotFound("building {building} not found", building=building_id)
     orders = session.scalars(select(WorkOrder).where(WorkOrder.building_id == building_id, WorkOrder.unit_id.is_(None),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from pm_platform.core import clock
 from pm_platform.core.models import User
 from pm_platform.places.models import Compound, ServiceContract, Unit
+from pm_platform.places import scope
 from pm_platform.workorders import followups, notices, service
 from pm_platform.workorders.models import WorkOrder, WorkOrderEvent
 
@@ -98,7 +99,7 @@ def build_demo(session: Session, rng: random.Random, size: str = "full") -> str:
     notices.create_notice(session, manager, compound_id=first.id, kind="water_outage", title="二次供水水箱清洗停水",
                           body="请提前储水,给您带来不便敬请谅解。", starts_at=now - dt.timedelta(hours=2),
                           ends_at=now + dt.timedelta(hours=6))
-    own_unit = service.own_unit_ids(session, resident)
+    own_unit = scope.owned_unit_ids(session, resident)
     if own_unit:
         service.create_work_order(session, resident, compound_id=first.id, source="resident", category="water",
                                   description="家里没有水了", unit_id=own_unit[0], photos=[_photo(rng)])

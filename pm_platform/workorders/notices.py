@@ -99,9 +99,7 @@ def notices_for_order(session: Session, order: WorkOrder) -> list[Notice]:
 
 
 def _own_places(session: Session, user: User) -> tuple[list[int], list[int], list[int]]:
-    from pm_platform.workorders.service import own_unit_ids
-
-    unit_ids = own_unit_ids(session, user)
+    unit_ids = scope.owned_unit_ids(session, user)
     rows = session.execute(select(Unit.compound_id, Unit.building_id).where(Unit.id.in_(unit_ids))).all()
     return unit_ids, sorted({r[1] for r in rows}), sorted({r[0] for r in rows})
 

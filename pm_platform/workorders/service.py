@@ -18,13 +18,13 @@ from pm_platform.core import clock
 from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from pm_platform.core.models import User
 from pm_platform.places import scope
-from pm_platform.places.models import Building, Compound, Owner, Ownership, Unit
+from pm_platform.places.models import Building, Compound, Unit
 from pm_platform.places.service import current_firm, mask_phone
+from pm_platform.workorders import notices
 from pm_platform.workorders.models import (
     CATEGORIES, OPEN_STATUSES, PRIORITIES, SOURCES, URGENT_CATEGORIES, DeadlinePolicy, WorkOrder,
     WorkOrderEvent, WorkOrderPhoto, WorkOrderReport,
 )
-from pm_platform.workorders.figures import WorkOrderFigures, workorder_figures, workorder_records  # noqa: F401 (scoring reads these here)
 from pm_platform.workorders.photos import process_photos
 
 # --- settings ------------------------------------------------------------------------------
@@ -199,10 +199,6 @@ def _check_place(session: Session, compound_id: int, unit_id, building_id) -> in
     return building_id
 
 
-def own_unit_ids(session: Session, user: User) -> list[int]:
-    return list(session.scalars(select(Ownership.unit_id).join(Owner).where(Owner.user_id == user.id)))
-
-
 def create_work_order(session: Session, actor: User | None, *, compound_id: int, source: str, category: str,
                       description: str, priority: str | None = None, unit_id: int | None = None,
                       building_id: int | None = None, facility_id: int | None = None, lat=None, lng=None,
@@ -238,7 +234,7 @@ def create_work_order(session: Session, actor: User | None, *, compound_id: int,
     if compound is None:
         raise NotFound("compound {compound} not found", compound=compound_id)
     if source == "resident" and actor is not None:
-        if unit_id is not None and unit_id not in own_unit_ids(session, actor):
+        if unit_id is not None and unit_id not in scope.owned_unit_ids(session, actor):
             raise PermissionDenied("you may report only about your own unit or the common parts")
     building_id = _check_place(session, compound_id, unit_id, building_id)
     lat_e6 = _micro_degrees(lat, -90, 90, "lat")
@@ -299,7 +295,6 @@ def create_work_order(session: Session, actor: User | None, *, compound_id: int,
         _event(session, order, "rebound", None, data={"rebound_of": earlier.id})
         _event(session, earlier, "rebounded", None, data={"rebound": order.id})
 
-    from pm_platform.workorders import notices
     notices.link_to_outages(session, order)
     session.flush()
     return order

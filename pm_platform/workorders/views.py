@@ -67,7 +67,7 @@ def _place_choices(compound_id: int, is_staff: bool) -> list[tuple[str, str]]:
         units = []
     else:
         units = db.session.scalars(select(Unit).where(Unit.compound_id == compound_id,
-                                                      Unit.id.in_(service.own_unit_ids(db.session, current_user)))).all()
+                                                      Unit.id.in_(scope.owned_unit_ids(db.session, current_user)))).all()
     choices[:0] = [(f"unit:{u.id}", _("My home: %(unit)s", unit=u.label)) for u in units]
     buildings = sorted(db.session.scalars(select(Building).where(Building.compound_id == compound_id)),
                        key=lambda b: natural_key(b.name))
@@ -201,7 +201,7 @@ def photo(work_order_id: int, photo_id: int):
 def mine():
     scope.require_any_role(db.session, current_user, {"owner"})
     own_buildings = sorted(set(db.session.scalars(select(Unit.building_id).where(
-        Unit.id.in_(service.own_unit_ids(db.session, current_user))))),
+        Unit.id.in_(scope.owned_unit_ids(db.session, current_user))))),
         key=lambda b: natural_key(db.session.get(Building, b).name))
     building_state = {db.session.get(Building, b).name: boards.building_public_state(db.session, current_user, b)
                       for b in own_buildings}

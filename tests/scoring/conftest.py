@@ -8,7 +8,7 @@ import pytest
 from pm_platform.fees.service import CollectionFigures
 from pm_platform.inspections.service import InspectionFigures
 from pm_platform.scoring import inputs
-from pm_platform.workorders.service import WorkOrderFigures
+from pm_platform.workorders.figures import WorkOrderFigures
 
 ZERO = {
     "billed_fen": 0, "paid_fen": 0,

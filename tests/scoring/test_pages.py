@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from pm_platform.fees import service as fees_service
 from pm_platform.inspections import service as inspections_service
 from pm_platform.scoring import rewards, service
-from pm_platform.workorders import service as workorders_service
+from pm_platform.workorders import figures as workorders_figures
 from tests.scoring.test_cards import SPOT, hand_computed_inputs
 
 MONTH = "2026-10"
@@ -177,7 +177,7 @@ def test_a_lines_records_read_in_words_with_units_and_shanghai_time(session, wor
     monkeypatch.setattr(inspections_service, "inspection_records", lambda s, c, m: [  # SQLite gives naive UTC
         {"id": 4, "label": "2026-10-06 1栋灭火器", "status": "on_time", "at": evening.replace(tzinfo=None)},
         {"id": 5, "label": "2026-10-06 2栋消火栓", "status": "missed", "at": evening}])
-    monkeypatch.setattr(workorders_service, "workorder_records", lambda s, c, m: [
+    monkeypatch.setattr(workorders_figures, "workorder_records", lambda s, c, m: [
         {"id": 6, "label": "#6 ev_charging", "status": "closed", "at": evening, "category": "ev_charging"}])
     client = login(world.user(session, "street"))
     url = f"/scores/card/{card.id}"

@@ -5,6 +5,7 @@ import pytest
 
 from pm_platform.core import clock
 from pm_platform.core.errors import Conflict
+from pm_platform.workorders import figures as figures_module
 from pm_platform.workorders import followups, service
 from pm_platform.workorders.models import FollowUpVisit
 from tests.workorders.helpers import jpeg, walk_to_resolved
@@ -55,7 +56,7 @@ def test_closed_but_not_fixed_reopens_and_is_counted(session, world, people):
     with pytest.raises(Conflict):
         followups.record_follow_up(session, people["community"], visit.id, True)
     period = clock.period_of(clock.local_today())
-    figures = service.workorder_figures(session, [world.compounds[0].id], period)[world.compounds[0].id]
+    figures = figures_module.workorder_figures(session, [world.compounds[0].id], period)[world.compounds[0].id]
     assert (figures.closed_not_fixed, figures.follow_ups) == (1, 1)
     assert figures.ratios()["reopen"] == (1, 1)
 
@@ -76,7 +77,7 @@ def test_figures_count_what_a_scorer_would(session, world, people):
     assert rebound.rebound_of_id == five.id
     session.flush()
 
-    figures = service.workorder_figures(session, [c0, c1], period)
+    figures = figures_module.workorder_figures(session, [c0, c1], period)
     f = figures[c0]
     assert f.received == 5 and f.closed == 3 and f.rated == 3
     assert (f.satisfied, f.basically_satisfied) == (1, 1)
@@ -86,13 +87,13 @@ def test_figures_count_what_a_scorer_would(session, world, people):
     assert f.ratios()["response_on_time"] == (3, 4)            # the lighting order missed its 1 s deadline
     assert f.ratios()["resolution_on_time"] == (3, 3)
     assert f.median_resolve_seconds is not None and f.median_resolve_seconds >= 0
-    assert figures[c1] == service.WorkOrderFigures()           # zeros for a quiet compound
+    assert figures[c1] == figures_module.WorkOrderFigures()           # zeros for a quiet compound
     assert all(isinstance(v, int) for pair in f.ratios().values() for v in pair)
 
-    other_firm = service.workorder_figures(session, [c0], period, firm_id=world.firm.id + 999)[c0]
+    other_firm = figures_module.workorder_figures(session, [c0], period, firm_id=world.firm.id + 999)[c0]
     assert other_firm.closed == 0 and other_firm.rebounds == 0
 
-    records = service.workorder_records(session, c0, period)
+    records = figures_module.workorder_records(session, c0, period)
     assert {five.id, late.id, rebound.id} <= {r["id"] for r in records} and len(records) == 5
     assert all({"id", "label", "status", "at"} <= set(r) for r in records)
     by_id = {r["id"]: r for r in records}
@@ -107,7 +108,7 @@ def test_median_time_to_resolve(session, world, people):
         order = closed(session, world, people, category)
         order.resolved_at = clock.as_utc(order.created_at) + dt.timedelta(seconds=hours)
     session.flush()
-    f = service.workorder_figures(session, [world.compounds[0].id], period)[world.compounds[0].id]
+    f = figures_module.workorder_figures(session, [world.compounds[0].id], period)[world.compounds[0].id]
     assert f.median_resolve_seconds == 7200
 
 
@@ -119,5 +120,5 @@ def test_resolution_on_time_counts_deadlines_falling_in_the_month(session, world
     order.first_resolved_at = clock.now_utc() - dt.timedelta(seconds=2)
     session.flush()
     period = clock.period_of(clock.to_local(order.resolve_due_at).date())
-    f = service.workorder_figures(session, [world.compounds[0].id], period)[world.compounds[0].id]
+    f = figures_module.workorder_figures(session, [world.compounds[0].id], period)[world.compounds[0].id]
     assert f.ratios()["resolution_on_time"] == (1, 1)

@@ -1,0 +1,1 @@
+"""committees domain (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""inspections domain (see docs/architecture.md)."""
