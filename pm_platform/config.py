@@ -21,6 +21,12 @@ class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'pm_platform.db'}"
     # No REDIS_URL: Celery runs tasks eagerly, in-process.
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Logs (core/logs.py): json (default) or text lines on stderr; "none" leaves logging to the host.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "1")  # one line per answered request
+    # /metrics from another machine: `Authorization: Bearer <METRICS_TOKEN>` (core/metrics.py)
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads above this are refused with 413
     BABEL_DEFAULT_LOCALE = "zh"  # Simplified Chinese; catalogs live in translations/zh/
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
