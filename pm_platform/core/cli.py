@@ -1,4 +1,5 @@
-"""Platform commands: verify the audit chain, run the outbox relay, compile translations."""
+"""Platform commands: verify the audit chain and export its head, run the outbox relay, back up
+and restore the database, compile translations."""
 from __future__ import annotations
 
 import json
@@ -9,11 +10,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from pm_platform.core import audit, i18n, outbox
+from pm_platform.core import audit, backup as backups, i18n, outbox
 from pm_platform.extensions import db
 
 audit_cli = AppGroup("audit", help="The hash-chained audit log.")
 outbox_cli = AppGroup("outbox", help="Hand committed jobs to Celery.")
+ops_cli = AppGroup("ops", help="Operations: backups of the database and their restore.")
 
 
 def _read_head(value: str) -> dict:
@@ -71,9 +73,34 @@ def relay(loop: bool, interval: float):
             time.sleep(interval)
 
 
+@ops_cli.command("backup")
+@click.option("--to", "target", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="the backup file (PostgreSQL: pg_dump custom format; SQLite: a database file)")
+def ops_backup(target: Path):
+    """Back up the whole database (DATABASE_URL) to a file, consistently, while the platform runs."""
+    try:
+        written = backups.backup(current_app.config["DATABASE_URL"], target)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"backup written: {written} ({written.stat().st_size} bytes)")
+
+
+@ops_cli.command("restore")
+@click.option("--from", "source", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="a file written by `flask ops backup`")
+@click.option("--clean", is_flag=True, help="replace what the database holds (else it must be empty)")
+def ops_restore(source: Path, clean: bool):
+    """Restore a backup into the database DATABASE_URL names (a new, empty one unless --clean)."""
+    try:
+        backups.restore(current_app.config["DATABASE_URL"], source, clean=clean)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"restored {source}; now check it: flask audit verify --head <the head kept elsewhere>")
+
+
 @click.command("compile-translations")
 def compile_translations():
     click.echo(f"compiled {i18n.compile_catalogs()} catalog(s)")
 
 
-commands = [audit_cli, outbox_cli, compile_translations]
+commands = [audit_cli, outbox_cli, ops_cli, compile_translations]
