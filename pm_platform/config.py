@@ -21,6 +21,9 @@ class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'pm_platform.db'}"
     # No REDIS_URL: Celery runs tasks eagerly, in-process.
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # How many proxies in front set X-Forwarded-For (core/headers.py); 0: the peer's address is the
+    # client's. Set 1 behind one TLS proxy that the app can only be reached through.
+    PROXY_FORWARDED_FOR = os.environ.get("PROXY_FORWARDED_FOR", "0")
     # Logs (core/logs.py): json (default) or text lines on stderr; "none" leaves logging to the host.
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
