@@ -9,13 +9,14 @@ from pm_platform.core.models import OutboxMessage
 
 
 def sample(text: str, name: str, **labels) -> float:
-    """The value of one series in the exposition text (0 when absent)."""
+    """The sum of the series with these labels in the exposition text (0 when there is none)."""
+    total = 0.0
     for line in text.splitlines():
         if line.startswith(name + "{"):
             found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
             if all(found.get(k) == str(v) for k, v in labels.items()):
-                return float(line.rsplit(" ", 1)[1])
-    return 0.0
+                total += float(line.rsplit(" ", 1)[1])
+    return total
 
 
 def metrics_text(client, **kwargs) -> str:
