@@ -8,6 +8,7 @@ import functools
 import logging
 
 from celery import current_task, shared_task
+from celery.signals import task_postrun, task_prerun
 from flask import current_app
 
 from pm_platform.core import logs, metrics, outbox
@@ -21,6 +22,28 @@ def _queued_by() -> str | None:
     task = current_task
     headers = (getattr(task.request, "headers", None) or {}) if task is not None else {}
     return headers.get(logs.CELERY_HEADER) if isinstance(headers, dict) else None
+
+
+_bound: dict[str, object] = {}
+
+
+@task_prerun.connect
+def _bind_request_id(task_id=None, task=None, **_):
+    """Celery's own lines about the job (succeeded, raised) carry the request id too."""
+    headers = getattr(getattr(task, "request", None), "headers", None) or {}
+    request_id = headers.get(logs.CELERY_HEADER) if isinstance(headers, dict) else None
+    if request_id and task_id:
+        _bound[task_id] = logs.request_id_var.set(request_id)
+
+
+@task_postrun.connect
+def _unbind_request_id(task_id=None, **_):
+    token = _bound.pop(task_id, None) if task_id else None
+    if token is not None:
+        try:
+            logs.request_id_var.reset(token)
+        except ValueError:  # set in another context: leave it to that context
+            pass
 
 
 def service_task(name: str, **options):

@@ -91,3 +91,5 @@ def test_a_job_in_the_worker_logs_under_the_request_id(app, worker_env):
     lines = [json.loads(line) for line in worker_env.worker_log().splitlines() if line.startswith("{")]
     done = [line for line in lines if line.get("message") == "job core.echo done"]
     assert done and done[0]["request_id"] == "req-from-a-page-7", worker_env.worker_log()
+    succeeded = [line for line in lines if line["logger"] == "celery.app.trace" and "succeeded" in line["message"]]
+    assert succeeded and succeeded[0]["request_id"] == "req-from-a-page-7"  # Celery's own line too
