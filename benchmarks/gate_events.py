@@ -1,6 +1,6 @@
 """Gate events under load: POST /api/v1/parking/gate-events at 200 requests per second on
 gunicorn (loopback), load from wrk in a second process; target p95 < 50 ms. The baseline is
-GET /healthz (no database) under the same load, in the same run.
+GET /healthz (one SELECT 1, and a Redis PING when REDIS_URL is set) under the same load, in the same run.
 
     .venv/bin/python benchmarks/gate_events.py [SECONDS [ROUNDS]] [--sqlite]
 

@@ -15,7 +15,7 @@ DOMAINS = ["core", "places", "fees", "revenue", "parking", "lockers", "committee
 def create_app(config: dict | None = None) -> Flask:
     from pm_platform import extensions as ext
     from pm_platform.api.auth import authenticate_api_request
-    from pm_platform.core import headers, i18n, routing, web
+    from pm_platform.core import headers, i18n, logs, metrics, routing, web
     from pm_platform.core.secrets_config import configure_secrets
     from tasks.celery_app import celery_init_app
 
@@ -55,6 +55,8 @@ def create_app(config: dict | None = None) -> Flask:
     web.register_template_helpers(app)
     from pm_platform.core.outbox import relay_after_request
     app.after_request(relay_after_request)
+    metrics.install(app)  # /metrics, request and job counts (core/metrics.py)
+    logs.install(app)     # JSON logs with the request id, after every other before_request
     from pm_platform.demo import demo_command
     app.cli.add_command(demo_command)
     return app

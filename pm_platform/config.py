@@ -23,6 +23,15 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # seconds before a job taken by a worker that died is delivered again (Celery acks late)
     CELERY_VISIBILITY_TIMEOUT = os.environ.get("CELERY_VISIBILITY_TIMEOUT") or 3600
+    # How many proxies in front set X-Forwarded-For (core/headers.py); 0: the peer's address is the
+    # client's. Set 1 behind one TLS proxy that the app can only be reached through.
+    PROXY_FORWARDED_FOR = os.environ.get("PROXY_FORWARDED_FOR", "0")
+    # Logs (core/logs.py): json (default) or text lines on stderr; "none" leaves logging to the host.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "1")  # one line per answered request
+    # /metrics from another machine: `Authorization: Bearer <METRICS_TOKEN>` (core/metrics.py)
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads above this are refused with 413
     BABEL_DEFAULT_LOCALE = "zh"  # Simplified Chinese; catalogs live in translations/zh/
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

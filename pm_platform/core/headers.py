@@ -7,8 +7,10 @@
   `frame-ancestors 'none'` with X-Frame-Options DENY, so vote and pay pages cannot be framed.
 - X-Content-Type-Options nosniff, Referrer-Policy same-origin, HSTS for a year on HTTPS answers.
 - Behind a TLS proxy, `X-Forwarded-Proto` (ProxyFix, one hop) tells the app the request was HTTPS:
-  the session cookie is then `Secure` and HSTS is sent. `X-Forwarded-For` is not trusted here (the
-  login limit counts by address; a client could forge it); see docs/deployment.md.
+  the session cookie is then `Secure` and HSTS is sent. `X-Forwarded-For` is not trusted unless
+  PROXY_FORWARDED_FOR says how many proxies set it (a client could forge it if the app were reached
+  directly); without it, every request through a proxy comes from the proxy's address, and the
+  per-address login limit is one limit for everyone. See docs/deployment.md.
 """
 from __future__ import annotations
 
@@ -39,8 +41,15 @@ class SessionCookieSecureOverHttps(SecureCookieSessionInterface):
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
 
 
+def trust_proxy(app: Flask) -> None:
+    """X-Forwarded-Proto from one proxy; X-Forwarded-For from PROXY_FORWARDED_FOR proxies (default
+    none: only when the app can be reached through them alone)."""
+    hops = int(app.config.get("PROXY_FORWARDED_FOR") or 0)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=0, x_port=0, x_prefix=0)
+
+
 def install(app: Flask) -> None:
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=0, x_port=0, x_prefix=0)
+    trust_proxy(app)
     talisman.init_app(
         app,
         force_https=False,              # the TLS proxy in front redirects; the demo runs on plain HTTP

@@ -81,3 +81,5 @@ class OutboxMessage(Base):
     done_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # the id of the request that wrote the job (core/logs.py): the job's log lines carry it too
+    request_id: Mapped[str | None] = mapped_column(String(64))

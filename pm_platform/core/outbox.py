@@ -12,7 +12,7 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, scoped_session
 
-from pm_platform.core import clock
+from pm_platform.core import clock, logs
 from pm_platform.core.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,8 @@ PENDING_FLAG = "outbox_pending"
 
 
 def enqueue(session: Session, task_name: str, *args) -> OutboxMessage:
-    message = OutboxMessage(task_name=task_name, args=json.dumps(list(args)))
+    message = OutboxMessage(task_name=task_name, args=json.dumps(list(args)),
+                            request_id=logs.current_request_id())
     session.add(message)
     session.flush()
     session.info[PENDING_FLAG] = True
@@ -56,7 +57,8 @@ def relay(session: Session, celery_app, limit: int = 500) -> int:
         message.attempts += 1
         try:
             task.apply_async(args=json.loads(message.args), kwargs={"outbox_id": message.id},
-                             task_id=f"outbox-{message.id}", retry=False)
+                             task_id=f"outbox-{message.id}", retry=False,
+                             headers={logs.CELERY_HEADER: message.request_id} if message.request_id else None)
         except Exception as exc:  # broker unreachable: keep the row for later
             message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
             log.warning("outbox relay stopped: %s", message.last_error)

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from pm_platform.core import auth
+from pm_platform.core import auth, health
 from pm_platform.core.forms import LoginForm, TokenForm
 from pm_platform.core.routing import safe_next
 from pm_platform.core.web import public_page
@@ -23,7 +23,9 @@ def _login_limit() -> str:
 @bp.get("/healthz")
 @public_page
 def healthz():
-    return {"status": "ok"}
+    """200 when the database and Redis answer, else 503 naming what is down (core/health.py)."""
+    report, status = health.check()
+    return report, status, {"Cache-Control": "no-store"}
 
 
 @bp.route("/login", methods=["GET", "POST"])
