@@ -23,6 +23,8 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # seconds before a job taken by a worker that died is delivered again (Celery acks late)
     CELERY_VISIBILITY_TIMEOUT = os.environ.get("CELERY_VISIBILITY_TIMEOUT") or 3600
+    # more modules of jobs to load, comma-separated (the tests' own, e.g. tests.jobs)
+    EXTRA_TASK_MODULES = os.environ.get("EXTRA_TASK_MODULES") or ""
     # How many proxies in front set X-Forwarded-For (core/headers.py); 0: the peer's address is the
     # client's. Set 1 behind one TLS proxy that the app can only be reached through.
     PROXY_FORWARDED_FOR = os.environ.get("PROXY_FORWARDED_FOR", "0")

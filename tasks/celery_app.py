@@ -48,7 +48,12 @@ def celery_init_app(app: Flask) -> Celery:
     app.extensions["celery"] = celery
     from pm_platform import DOMAINS
 
-    for domain in DOMAINS:  # tasks/<domain>.py, where a domain has jobs
+    # tasks/<domain>.py where a domain has jobs, then any modules the setting adds (the tests'
+    # own jobs live in tests/, not in the code that ships)
+    extra = [name for name in str(app.config.get("EXTRA_TASK_MODULES") or "").split(",") if name.strip()]
+    for name in extra:
+        importlib.import_module(name.strip())
+    for domain in DOMAINS:
         try:
             importlib.import_module(f"tasks.{domain}")
         except ModuleNotFoundError as exc:

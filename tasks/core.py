@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from pm_platform.core import audit, outbox
+from pm_platform.core import outbox
 from tasks.base import service_task
 from tasks.celery_app import register_periodic
 
@@ -12,13 +12,6 @@ from tasks.celery_app import register_periodic
 def relay_outbox(session):
     """Fallback relay on a schedule; the `flask outbox relay --loop` process is the main one."""
     return outbox.relay(session, current_app.extensions["celery"])
-
-
-@service_task("core.echo")
-def echo(session, note: str):
-    """Writes one audit entry: lets tests see that a relayed job ran, and how often."""
-    audit.record(session, None, "core.echo", "job", note, {"note": note})
-    return note
 
 
 register_periodic("relay-outbox", "core.relay_outbox", 30.0)

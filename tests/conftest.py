@@ -27,7 +27,7 @@ def app(tmp_path_factory):
     app = create_app({
         "TESTING": True, "DATABASE_URL": url, "REDIS_URL": None,
         # secrets generated on this machine (instance/local-secrets.json), as the demo's are
-        "LOCAL_SECRETS": True, "PAYMENT_SANDBOX": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://",
+        "LOCAL_SECRETS": True, "PAYMENT_SANDBOX": True, "EXTRA_TASK_MODULES": "tests.jobs", "WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://",
         "LOG_FORMAT": "none",  # pytest captures the records itself (tests/core/test_logs.py checks the JSON lines)
     })
     with app.app_context():

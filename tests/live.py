@@ -60,6 +60,7 @@ class LiveEnv:
             self.url = f"sqlite:///{tmp_dir / 'worker.db'}"
         self.env = {**os.environ, "DATABASE_URL": self.url, "REDIS_URL": self.redis_url,
                     "IDENTITY_KEY": identity_key, "PM_LOCAL_SECRETS": "1", "PAYMENT_SANDBOX": "1",
+                    "EXTRA_TASK_MODULES": "tests.jobs",
                     "PYTHONPATH": str(ROOT)}
         self.flask("db", "upgrade", "heads")
         self.engine = create_engine(normalise_database_url(self.url))

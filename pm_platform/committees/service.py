@@ -852,10 +852,6 @@ def terms_of(session: Session, compound_id: int) -> list[CommitteeTerm]:
                                 .order_by(CommitteeTerm.starts_on.desc())))
 
 
-def term_reminder_due(term: CommitteeTerm) -> bool:
-    return term.reminded_at is not None and term.ends_on >= clock.local_today()
-
-
 # --- for documents kept by the offices ------------------------------------------------------
 
 def compound_governance(session: Session, user: User, compound_id: int) -> dict:

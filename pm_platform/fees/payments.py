@@ -36,7 +36,6 @@ from pm_platform.core.models import User
 from pm_platform.core.money import MAX_FEN
 from pm_platform.db import Base, CreatedAt, Fen, intpk
 
-ORDER_STATUSES = ("pending", "paid", "failed")
 CURRENCY = "CNY"
 CALLBACK_WINDOW_SECONDS = 300
 ORDER_REUSE_SECONDS = 2 * 3600  # a checkout stays payable this long (WeChat Pay's default expiry)  # a callback older (or further ahead) than this is refused

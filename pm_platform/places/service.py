@@ -142,16 +142,6 @@ def platform_counts(session: Session, user: User) -> dict[str, int]:
 
 # --- firms -------------------------------------------------------------------
 
-def create_firm(session: Session, actor: User, name: str, credit_code: str = "") -> PropertyFirm:
-    scope.require_any_role(session, actor, {"admin", "bureau"})
-    if session.scalar(select(PropertyFirm.id).where(PropertyFirm.name == name)):
-        raise Conflict("firm {name!r} already exists", "name", name=name)
-    firm = PropertyFirm(name=name, credit_code=credit_code)
-    session.add(firm)
-    session.flush()
-    return firm
-
-
 def create_contract(session: Session, actor: User, firm_id: int, compound_id: int,
                     starts_on: dt.date, ends_on: dt.date | None = None) -> ServiceContract:
     scope.get_compound(session, actor, compound_id, roles=scope.OFFICE_ROLES)

@@ -21,14 +21,9 @@ CATEGORIES = ("water", "power", "gas", "lift_trapped", "lift", "drain", "roof_le
               "fire_safety", "parking", "ev_charging", "greenery", "sanitation", "noise", "security",
               "facility", "other")
 URGENT_CATEGORIES = ("water", "power", "gas", "lift_trapped")
-PHOTO_STAGES = ("report", "resolution")
 NOTICE_KINDS = ("water_outage", "power_outage", "lift_outage", "fee_reminder", "meeting", "other")
 OUTAGE_KINDS = ("water_outage", "power_outage", "lift_outage")
 NOTICE_TARGETS = ("compound", "buildings", "units")
-# escalation levels: who has to look at an overdue order now
-ESCALATION_LEVELS = ("none", "firm_manager", "community", "street")
-
-
 
 
 class WorkOrder(Base):

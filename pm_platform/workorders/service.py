@@ -94,10 +94,6 @@ def register_resolution_listener(fn: Callable[[Session, WorkOrder], None]) -> No
 
 # --- reading helpers -----------------------------------------------------------------------
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    return None if moment is None else clock.as_utc(moment)
-
-
 def _event(session: Session, order: WorkOrder, kind: str, actor: User | None, *, from_status=None,
            to_status=None, note: str = "", data: dict | None = None) -> WorkOrderEvent:
     event = WorkOrderEvent(work_order_id=order.id, kind=kind, from_status=from_status, to_status=to_status,

@@ -55,6 +55,7 @@ def test_run_all_starts_every_process_and_stops_them(app, tmp_path, redis_url):
     database_url = f"sqlite:///{tmp_path / 'run-all.db'}"
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PORT": str(port),
            "PM_LOCAL_SECRETS": "1", "IDENTITY_KEY": app.config["IDENTITY_KEY"], "WEB_CONCURRENCY": "2",
+           "EXTRA_TASK_MODULES": "tests.jobs",
            "CELERY_CONCURRENCY": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
            "CELERY_BEAT_SCHEDULE": str(tmp_path / "beat-schedule")}
     log_path = tmp_path / "run-all.log"
