@@ -193,6 +193,9 @@ class Resident(Person):
         ordered = self.post(form.action, {"csrf_token": csrf_of(form)}, name="/fees/units/[id]/pay")
         if ordered is None:
             return
+        if urlsplit(ordered.headers["Location"]).path == "/fees/my":  # paid from another phone meanwhile
+            self.follow(ordered, "/fees/my")
+            return
         checkout = self.follow(ordered, "/payments/sandbox/[order]")
         if checkout is None:
             return
