@@ -370,7 +370,12 @@ def pay(unit_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    order = service.create_unit_payment_order(db.session, current_user, unit_id)
+    try:
+        order = service.create_unit_payment_order(db.session, current_user, unit_id)
+    except ValidationError as exc:  # e.g. paid since the page was opened (the counter, another phone)
+        db.session.rollback()
+        flash(exc.localized)
+        return redirect(url_for("fees.my_bills"))
     db.session.commit()
     return redirect(payments.checkout_url(order, url_for("fees.my_bills")))
 

@@ -185,6 +185,23 @@ def test_the_owner_sees_their_bills_and_pays_through_the_sandbox(session, fees, 
     assert client.post(f"/fees/units/{other.id}/pay").status_code == 404  # not their unit
 
 
+def test_pay_pressed_on_a_stale_bills_page_returns_to_the_bills_saying_nothing_is_owed(session, fees, login):
+    """The owner opened their bills, then the unit was paid (at the counter, or from another
+    phone: the load benchmark's residents do this) before they pressed pay: back to the bills
+    page with the reason, not an error page."""
+    fees.bill(session, "2026-11")
+    unit = fees.units[0]
+    client = login(fees.world.user(session, "owner"))
+    assert f"/fees/units/{unit.id}/pay" in client.get("/fees/my").text
+    service.record_payment(session, fees.clerk, unit.id, service.unit_owing_fen(session, unit.id), "cash")
+    session.commit()
+    pressed = client.post(f"/fees/units/{unit.id}/pay")
+    assert pressed.status_code == 302 and pressed.location.endswith("/fees/my")
+    page = client.get("/fees/my")
+    assert "该房屋没有欠费" in page.text and f"/fees/units/{unit.id}/pay" not in page.text
+    assert session.scalar(select(Payment.channel).where(Payment.channel == "online")) is None
+
+
 def test_the_collection_page_shows_rate_per_compound_and_firm(session, fees, login):
     fees.bill(session, "2026-11")
     service.record_payment(session, fees.clerk, fees.units[0].id, 11724, "cash")
