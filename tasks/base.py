@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 def _queued_by() -> str | None:
     """The request id the job's message carries, if any."""
-    task = current_task
-    headers = (getattr(task.request, "headers", None) or {}) if task is not None else {}
+    request = getattr(current_task, "request", None)  # the proxy raises (caught) when no task runs
+    headers = getattr(request, "headers", None) or {}
     return headers.get(logs.CELERY_HEADER) if isinstance(headers, dict) else None
 
 

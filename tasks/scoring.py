@@ -1,8 +1,7 @@
 """Scoring's jobs: the monthly cards, computed on the 2nd for the month before."""
 from __future__ import annotations
 
-from sqlalchemy import text
-
+from pm_platform.core import locks
 from pm_platform.scoring import service
 from tasks.base import service_task
 from tasks.celery_app import crontab, register_periodic
@@ -12,8 +11,7 @@ from tasks.celery_app import crontab, register_periodic
 def compute_month(session, month: str | None = None, district_id: int | None = None):
     """Cards for `month` (default: last month). Published months are left alone, so a rerun or a
     redelivery changes nothing; a lock keeps two runs from writing the same cards at once."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(727009)"))
+    locks.serialize(session, "scoring.compute_month")
     return service.compute_month(session, month or service.previous_month(), district_id)
 
 

@@ -786,7 +786,7 @@ def finalise_motion(session: Session, motion_id: int, actor: User | None = None)
     if motion.is_election and result["elected"]:
         start = clock.local_today()
         term = CommitteeTerm(compound_id=motion.compound_id, motion_id=motion.id, starts_on=start,
-                             ends_on=_add_months(start, 12 * TERM_YEARS))
+                             ends_on=clock.add_months(start, 12 * TERM_YEARS))
         session.add(term)
         session.flush()
         owners = {c.id: c.owner_id for c in motion.candidates}
@@ -827,7 +827,7 @@ def announcement(session: Session, motion: Motion) -> MotionDocument | None:
 
 def remind_terms_ending(session: Session) -> list[int]:
     """Mark terms ending within three months (once each) and log the reminder."""
-    horizon = _add_months(clock.local_today(), TERM_REMINDER_MONTHS)
+    horizon = clock.add_months(clock.local_today(), TERM_REMINDER_MONTHS)
     terms = session.scalars(select(CommitteeTerm).where(CommitteeTerm.reminded_at.is_(None),
                                                         CommitteeTerm.ends_on <= horizon)).all()
     for term in terms:
@@ -836,15 +836,6 @@ def remind_terms_ending(session: Session) -> list[int]:
                      {"term_id": term.id, "ends_on": term.ends_on})
     session.flush()
     return [t.id for t in terms]
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later, or the month's last day where it has no such day."""
-    import calendar
-
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def terms_of(session: Session, compound_id: int) -> list[CommitteeTerm]:

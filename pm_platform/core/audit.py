@@ -5,10 +5,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pm_platform.core import clock
+from pm_platform.core import clock, locks
 from pm_platform.core.models import AuditEntry, User
 
 GENESIS = "0" * 64
@@ -28,8 +28,7 @@ def _stamp(entry: AuditEntry) -> str:
 
 def record(session: Session, actor: User | None, action: str, entity: str, entity_id, data: dict) -> AuditEntry:
     """Append one entry. Appends are serialised so that the chain stays a chain."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(727001)"))
+    locks.serialize(session, "audit.chain")
     last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
     prev_hash = last.hash if last else GENESIS
     payload = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)

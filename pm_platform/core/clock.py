@@ -1,6 +1,7 @@
 """Time: stored in UTC, business periods computed in Asia/Shanghai."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from zoneinfo import ZoneInfo
@@ -51,6 +52,30 @@ def period_bounds(period: str) -> tuple[dt.date, dt.date]:
     start = dt.date(year, month, 1)
     end = dt.date(year + month // 12, month % 12 + 1, 1)
     return start, end
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (or earlier), or that month's last day where it has no such
+    day: 2026-01-31 + 1 month is 2026-02-28."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def shift_period(period: str, months: int) -> str:
+    """The period `months` after (or before) `period`: shift_period("2026-01", -1) == "2025-12"."""
+    start, _ = period_bounds(period)
+    return period_of(add_months(start, months))
+
+
+def recent_periods(period: str, count: int) -> list[str]:
+    """The `count` periods up to and including `period`, oldest first."""
+    return [shift_period(period, -back) for back in range(count - 1, -1, -1)]
+
+
+def previous_period(today: dt.date | None = None) -> str:
+    """Last month, in Shanghai: the month a monthly job looks back on."""
+    return shift_period(period_of(today or local_today()), -1)
 
 
 def local_midnight_utc(day: dt.date) -> dt.datetime:

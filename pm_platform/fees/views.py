@@ -80,15 +80,6 @@ def _date_arg(name: str = "as_of") -> dt.date:
         raise ValidationError("{name} must be a date like 2026-11-30", name, name=name) from None
 
 
-def _recent_periods(period: str, count: int = 6) -> list[str]:
-    year, month = int(period[:4]), int(period[5:7])
-    out = []
-    for _step in range(count):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return out
-
-
 # --- firm and office pages -----------------------------------------------------------------------
 
 @bp.get("/fees")
@@ -133,7 +124,7 @@ def compound(compound_id: int):
                 db.session, current_user, compound_id, late_form.per_10k_day.data), _("Late fee setting saved.")):
             return redirect(url_for("fees.compound", compound_id=compound_id))
     period = clock.period_of(clock.local_today())
-    periods = _recent_periods(period)
+    periods = clock.recent_periods(period, 6)[::-1]  # newest first
     figures = [(p, service.collection_figures(db.session, [compound_id], p)[compound_id]) for p in periods]
     ytd = service.collection_figures_ytd(db.session, [compound_id], period)[compound_id]
     buildings = sorted(db.session.scalars(select(Building).where(Building.compound_id == compound_id)),

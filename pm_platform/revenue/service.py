@@ -6,10 +6,10 @@ import hashlib
 import json
 import re
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pm_platform.core import audit, clock
+from pm_platform.core import audit, clock, locks
 from pm_platform.core.errors import Conflict, DomainError, NotFound, ValidationError
 from pm_platform.core.models import User
 from pm_platform.places import scope
@@ -288,8 +288,7 @@ def draft_disclosure(session: Session, actor: User, compound_id: int, quarter: s
 
 def prepare_quarter_disclosures(session: Session, today: dt.date | None = None) -> int:
     """The periodic job: draft last quarter's disclosure for every compound. Safe to run twice."""
-    if session.get_bind().dialect.name == "postgresql":   # one run at a time
-        session.execute(text("SELECT pg_advisory_xact_lock(727005)"))
+    locks.serialize(session, "revenue.prepare_disclosures")  # one run at a time
     quarter = previous_quarter(today or clock.local_today())
     compound_ids = session.scalars(select(Compound.id).order_by(Compound.id)).all()
     for compound_id in compound_ids:

@@ -167,7 +167,7 @@ def area_board(session: Session, user: User, kind: str, area_id: int, month: str
 
 def _trends(session: Session, month: str, in_area: tuple, child_column) -> dict:
     """12-month trend of the average score, for the whole area ("all") and for each child."""
-    months = service.last_months(month, 12)
+    months = clock.recent_periods(month, 12)
     sums: dict = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for m, child_id, total_sum, scored in session.execute(
             select(Scorecard.month, child_column, func.sum(Scorecard.total), func.count(Scorecard.total))

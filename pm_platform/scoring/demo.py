@@ -8,6 +8,7 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pm_platform.core import clock
 from pm_platform.core.models import User
 from pm_platform.places.models import AdminArea, Compound
 from pm_platform.places.demo import DISTRICT
@@ -27,7 +28,7 @@ def build_demo(session: Session, rng: random.Random, size: str = "full") -> str:
     admin = session.scalar(select(User).where(User.username == "admin"))
     compounds = session.scalars(select(Compound).where(Compound.district_id == district.id).order_by(Compound.id)).all()
     last = service.previous_month()
-    months = service.last_months(last, MONTHS[size])
+    months = clock.recent_periods(last, MONTHS[size])
     for compound in compounds:
         care = rng.uniform(0.72, 1.0)  # some compounds are kept better than others
         for month in months:

@@ -14,7 +14,6 @@ from pm_platform.core.models import User
 from pm_platform.places import scope
 from pm_platform.places.models import Building, RoleGrant, ServiceContract
 from pm_platform.places.service import compound_unit_counts
-from pm_platform.scoring import service
 from pm_platform.scoring.models import SafetyIncident, Scorecard, SpotCheck
 
 
@@ -30,7 +29,7 @@ def committee_accounts(session: Session, compound_id: int) -> list[str]:
 
 def compound_dossier(session: Session, user: User, compound_id: int, month: str) -> dict:
     compound = scope.get_compound(session, user, compound_id, scope.STAFF_ROLES)
-    months = service.last_months(month, 12)
+    months = clock.recent_periods(month, 12)
     cards = {card.month: card for card in session.scalars(
         select(Scorecard).where(Scorecard.compound_id == compound_id, Scorecard.is_current, Scorecard.month.in_(months))
         .options(selectinload(Scorecard.lines)))}

@@ -7,9 +7,10 @@ from wtforms import BooleanField, DateField, FormField, IntegerField, StringFiel
 from wtforms.form import Form
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from pm_platform.core import clock
 from pm_platform.scoring.models import SPOT_ITEMS, SPOT_MAX
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = clock.PERIOD_PATTERN
 ITEM_LABELS = {
     "cleaning": _l("Cleaning"), "greenery": _l("Greenery upkeep"), "fire_lanes": _l("Fire lanes clear"),
     "parking": _l("Parking order"), "notice_board": _l("Notice board current"), "facilities": _l("Facilities working"),

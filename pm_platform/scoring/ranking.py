@@ -14,7 +14,7 @@ from pm_platform.core.models import User
 from pm_platform.places import scope
 from pm_platform.places.models import AdminArea, Compound, PropertyFirm
 from pm_platform.scoring.models import LADDER, FirmWarning, PublishedMonth, RedBlackEntry, RedBlackNotice, Scorecard
-from pm_platform.scoring.service import firm_scores, get_area, last_months
+from pm_platform.scoring.service import firm_scores, get_area
 
 LIST_SIZE = 3
 RED_FROM = 8000  # a red list names the best, and only those at 80 points or more (grade A or B)
@@ -123,7 +123,7 @@ def _climb(session: Session, actor: User, notice: RedBlackNotice, firm_id: int) 
     """Months in a row on the district's black list: 2 → notice (通报), 3 → interview (约谈),
     4 → rectification deadline (限期整改), 5 and more → report to the district (报区)."""
     consecutive = 1
-    for month in reversed(last_months(notice.month, 24)[:-1]):
+    for month in reversed(clock.recent_periods(notice.month, 24)[:-1]):
         if not _black_listed(session, notice.area_id, month, firm_id):
             break
         consecutive += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from pm_platform.core import clock
 from pm_platform.scoring.models import SPOT_ITEMS, SPOT_MAX
 
 
@@ -23,7 +24,7 @@ class Points(fields.Field):
 
 
 class CardListArgs(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    month = fields.String(required=True, validate=validate.Regexp(clock.PERIOD_PATTERN))
     scope = fields.String(required=True, metadata={"description": "street:{id}, district:{id}, community:{id} or compound:{id}"})
 
 

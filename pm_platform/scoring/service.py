@@ -322,24 +322,14 @@ def card_history(session: Session, card: Scorecard) -> list[Scorecard]:
 
 
 def compound_trend(session: Session, compound_id: int, month: str, months: int = 12) -> list[tuple[str, int | None]]:
-    wanted = last_months(month, months)
+    wanted = clock.recent_periods(month, months)
     totals = dict(session.execute(select(Scorecard.month, Scorecard.total).where(
         Scorecard.compound_id == compound_id, Scorecard.is_current, Scorecard.month.in_(wanted))).all())
     return [(m, totals.get(m)) for m in wanted]
 
 
-def last_months(month: str, count: int) -> list[str]:
-    year, mon = map(int, clock.parse_period(month).split("-"))
-    out = []
-    for _ in range(count):
-        out.append(f"{year:04d}-{mon:02d}")
-        year, mon = (year - 1, 12) if mon == 1 else (year, mon - 1)
-    return out[::-1]
-
-
 def previous_month(today: dt.date | None = None) -> str:
-    today = today or clock.local_today()
-    return clock.period_of(today.replace(day=1) - dt.timedelta(days=1))
+    return clock.previous_period(today)
 
 
 def firm_scores(cards: list[Scorecard]) -> dict[int, tuple[int | None, int, int]]:

@@ -9,12 +9,12 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pm_platform.core import clock
+from pm_platform.core import clock, locks
 from pm_platform.core.errors import Conflict, NotFound, ValidationError
 from pm_platform.core.models import User
 from pm_platform.places import scope
 from pm_platform.workorders.models import FollowUpVisit, WorkOrder
-from pm_platform.workorders.service import FOLLOW_UP_ROLES, _event, _move, serialize, setting
+from pm_platform.workorders.service import FOLLOW_UP_ROLES, _event, _move, setting
 
 
 def week_label(day: dt.date) -> str:
@@ -25,7 +25,7 @@ def week_label(day: dt.date) -> str:
 def sample_follow_ups(session: Session, now: dt.datetime | None = None) -> int:
     """Sample last week's (Monday–Sunday, Shanghai) closed orders in every compound. The sample
     of a compound and week is drawn once; running again adds nothing."""
-    serialize(session, "workorders.sample_follow_ups")
+    locks.serialize(session, "workorders.sample_follow_ups")
     now = now or clock.now_utc()
     today = clock.to_local(now).date()
     monday = today - dt.timedelta(days=today.weekday())

@@ -112,7 +112,7 @@ class ImportResultSchema(Schema):
 
 
 class PeriodArgsSchema(Schema):
-    period = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    period = fields.String(required=True, validate=validate.Regexp(clock.PERIOD_PATTERN))
 
 
 class RatioSchema(Schema):

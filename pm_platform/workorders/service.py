@@ -11,10 +11,10 @@ import json
 import math
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from pm_platform.core import clock
+from pm_platform.core import clock, locks
 from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from pm_platform.core.models import User
 from pm_platform.places import scope
@@ -65,12 +65,6 @@ TRANSITIONS = {
     ("resolved", "reopened"), ("reopened", "assigned"), ("reopened", "in_progress"),
 }
 ESCALATION_NAMES = ("none", "firm_manager", "community", "street")
-
-
-def serialize(session: Session, job: str) -> None:
-    """Let one run of a periodic job at a time through (PostgreSQL; SQLite writes are serial)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:job))"), {"job": job})
 
 
 def setting(name: str) -> int:
@@ -504,7 +498,7 @@ def rate_work_order(session: Session, actor: User, work_order_id: int, stars: in
 
 def close_unconfirmed(session: Session, now: dt.datetime | None = None) -> int:
     """Close orders resolved more than the confirmation window ago with no answer."""
-    serialize(session, "workorders.close_unconfirmed")
+    locks.serialize(session, "workorders.close_unconfirmed")
     now = now or clock.now_utc()
     cutoff = now - dt.timedelta(days=setting("WORKORDER_CONFIRM_DAYS"))
     orders = session.scalars(select(WorkOrder).where(WorkOrder.status == "resolved",
@@ -554,7 +548,7 @@ def overdue_since(order: WorkOrder) -> dt.datetime | None:
 def escalate_overdue(session: Session, now: dt.datetime | None = None) -> int:
     """Raise every overdue order to the level its lateness calls for: firm manager at once,
     the community office one step later, the street office the step after. Safe to rerun."""
-    serialize(session, "workorders.escalate_overdue")
+    locks.serialize(session, "workorders.escalate_overdue")
     now = now or clock.now_utc()
     step = dt.timedelta(hours=setting("WORKORDER_ESCALATION_STEP_HOURS"))
     candidates = session.scalars(

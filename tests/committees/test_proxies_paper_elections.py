@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from pm_platform.committees import service
 from pm_platform.committees.models import Ballot, CommitteeTerm
+from pm_platform.core import clock
 from pm_platform.core.errors import Conflict, PermissionDenied, ValidationError
 from pm_platform.core.models import AuditEntry
 from tests import factories
@@ -134,7 +135,7 @@ def test_election_result_term_and_reminder(session, assembly, travel, login):
     service.finalise_due_motions(session)
     term = session.scalar(select(CommitteeTerm).where(CommitteeTerm.motion_id == motion.id))
     assert [m.owner_id for m in term.members] == [assembly.owners["alice"].id, assembly.owners["bob"].id]
-    assert term.ends_on == service._add_months(term.starts_on, 60)
+    assert term.ends_on == clock.add_months(term.starts_on, 60)
     travel(dt.timedelta(days=365 * 5 - 100))   # a little more than three months before the end
     assert service.remind_terms_ending(session) == []
     travel(dt.timedelta(days=40))              # now less than three months

@@ -40,3 +40,16 @@ def test_period_format_is_checked(bad):
 
 def test_period_bounds_cross_year():
     assert clock.period_bounds("2026-12") == (dt.date(2026, 12, 1), dt.date(2027, 1, 1))
+
+
+def test_month_arithmetic_written_once():
+    import datetime as dt
+
+    from pm_platform.core import clock
+    assert clock.add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+    assert clock.add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
+    assert clock.add_months(dt.date(2026, 3, 15), -3) == dt.date(2025, 12, 15)
+    assert clock.add_months(dt.date(2026, 12, 6), 60) == dt.date(2031, 12, 6)
+    assert clock.shift_period("2026-01", -1) == "2025-12" and clock.shift_period("2026-12", 1) == "2027-01"
+    assert clock.recent_periods("2026-02", 3) == ["2025-12", "2026-01", "2026-02"]
+    assert clock.previous_period(dt.date(2026, 1, 1)) == "2025-12"
