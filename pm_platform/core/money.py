@@ -64,3 +64,50 @@ def parse_area_m2(text: str, field: str = "area_m2") -> int:
 
 def format_area_m2(area_cm2: int) -> str:
     return format_yuan(area_cm2)
+
+
+# --- 人民币大写 -------------------------------------------------------------------------
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+
+
+def _group_in_words(n: int) -> str:
+    """0 < n < 10000 in financial numerals, zeros inside spoken once (1007 → 壹仟零柒)."""
+    words, zero = "", False
+    for power, unit in ((3, "仟"), (2, "佰"), (1, "拾"), (0, "")):
+        digit = n // 10 ** power % 10
+        if digit:
+            words += ("零" if zero else "") + _DIGITS[digit] + unit
+            zero = False
+        elif words:
+            zero = True
+    return words
+
+
+def amount_in_words(fen: int) -> str:
+    """人民币大写, as receipts print it: 10724 → 壹佰零柒元贰角肆分, 100000 → 壹仟元整."""
+    yuan, rest = divmod(fen, 100)
+    jiao, cents = divmod(rest, 10)
+    words, groups = "", []
+    while yuan:
+        groups.append(yuan % 10000)
+        yuan //= 10000
+    pending_zero = False
+    for index in reversed(range(len(groups))):
+        group = groups[index]
+        if group == 0:
+            pending_zero = bool(words)
+            continue
+        if words and (pending_zero or group < 1000):
+            words += "零"
+        words += _group_in_words(group) + ("", "万", "亿", "万亿")[index]
+        pending_zero = False
+    if words:
+        words += "元"
+    if jiao:
+        words += _DIGITS[jiao] + "角"
+    elif cents and words:
+        words += "零"
+    if cents:
+        words += _DIGITS[cents] + "分"
+    return words + ("" if cents else "整") if words else "零元整"

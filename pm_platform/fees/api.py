@@ -14,6 +14,7 @@ from pm_platform.fees.schemas import (
     FeeItemInSchema, FeeItemSchema, FeeRateInSchema, FeeRateSchema, PaymentInSchema, PaymentSchema,
     PeriodArgsSchema, ReceiptCheckSchema, VerifyArgsSchema,
 )
+from pm_platform.places import service as places_service
 
 blp = Blueprint("fees_api", __name__, description="Property fees: items, billing, payments, receipts, arrears")
 
@@ -62,7 +63,7 @@ def get_billing_run(run_id: int):
 @blp.get("/units/<int:unit_id>/bills")
 @blp.response(200, BillSchema(many=True))
 def unit_bills(unit_id: int):
-    unit = service.get_unit(db.session, current_user, unit_id)
+    unit = places_service.get_unit(db.session, current_user, unit_id)
     return service.unit_bills(db.session, unit.id)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from pm_platform.core import audit, clock, outbox
 from pm_platform.core.errors import Conflict, NotFound, ValidationError
 from pm_platform.core.models import User
-from pm_platform.core.money import MAX_FEN, MAX_RATE_FEN, area_charge_fen, div_round_half_up
+from pm_platform.core.money import MAX_FEN, MAX_RATE_FEN, amount_in_words, area_charge_fen, div_round_half_up
 from pm_platform.core.naturalsort import unit_key
 from pm_platform.fees import payments
 from pm_platform.fees.models import (
@@ -21,7 +21,8 @@ from pm_platform.fees.models import (
     FeeSettings, Payment, PaymentAllocation, ReceiptCounter, Waiver,
 )
 from pm_platform.places import scope
-from pm_platform.places.models import AdminArea, Building, Compound, Owner, Ownership, Unit
+from pm_platform.places.models import AdminArea, Building, Compound, Owner, Ownership, Unit, unit_label
+from pm_platform.places.service import get_unit
 
 MANAGE_ROLES = {"admin", "firm_manager"}                 # fee items, rates, billing, late fee
 CLERK_ROLES = {"admin", "firm_manager", "firm_staff"}     # payments, waiver requests
@@ -386,15 +387,6 @@ def _unit_for_staff(session: Session, actor: User, unit_id: int, roles) -> Unit:
     return unit
 
 
-def get_unit(session: Session, user: User, unit_id: int) -> Unit:
-    """A unit the user may see: any in their compounds for staff, their own for an owner."""
-    unit = session.get(Unit, unit_id)
-    if unit is None or not session.scalar(
-            scope.visible_units(session, user, unit.compound_id).where(Unit.id == unit_id).with_only_columns(Unit.id)):
-        raise NotFound("unit {unit} not found", unit=unit_id)
-    return unit
-
-
 def unit_balances(session: Session, compound_id: int, limit: int = 500) -> list[tuple[Unit, str, int]]:
     """(unit, label, owing fen) for the compound's units, the largest debts first."""
     owing = (select(Bill.unit_id, func.sum(Bill.amount_fen - Bill.waived_fen - Bill.paid_fen).label("fen"))
@@ -736,51 +728,6 @@ def receipt_context(session: Session, payment: Payment, verify_url: str) -> dict
     }
 
 
-_DIGITS = "零壹贰叁肆伍陆柒捌玖"
-
-
-def _group_in_words(n: int) -> str:
-    """0 < n < 10000 in financial numerals, zeros inside spoken once (1007 → 壹仟零柒)."""
-    words, zero = "", False
-    for power, unit in ((3, "仟"), (2, "佰"), (1, "拾"), (0, "")):
-        digit = n // 10 ** power % 10
-        if digit:
-            words += ("零" if zero else "") + _DIGITS[digit] + unit
-            zero = False
-        elif words:
-            zero = True
-    return words
-
-
-def amount_in_words(fen: int) -> str:
-    """人民币大写, as receipts print it: 10724 → 壹佰零柒元贰角肆分, 100000 → 壹仟元整."""
-    yuan, rest = divmod(fen, 100)
-    jiao, cents = divmod(rest, 10)
-    words, groups = "", []
-    while yuan:
-        groups.append(yuan % 10000)
-        yuan //= 10000
-    pending_zero = False
-    for index in reversed(range(len(groups))):
-        group = groups[index]
-        if group == 0:
-            pending_zero = bool(words)
-            continue
-        if words and (pending_zero or group < 1000):
-            words += "零"
-        words += _group_in_words(group) + ("", "万", "亿", "万亿")[index]
-        pending_zero = False
-    if words:
-        words += "元"
-    if jiao:
-        words += _DIGITS[jiao] + "角"
-    elif cents and words:
-        words += "零"
-    if cents:
-        words += _DIGITS[cents] + "分"
-    return words + ("" if cents else "整") if words else "零元整"
-
-
 # --- arrears ----------------------------------------------------------------------------------
 
 def late_fee_fen(owing_fen: int, days_overdue: int, per_10k_day: int) -> int:
@@ -982,8 +929,3 @@ def compound_payments(session: Session, user: User, compound_id: int, period: st
         query = query.where(Payment.paid_at >= clock.local_midnight_utc(start),
                             Payment.paid_at < clock.local_midnight_utc(end))
     return session.execute(query.order_by(Payment.id))
-
-
-def unit_label(building: str, entrance: str, room: str) -> str:
-    return f"{building}{entrance + '单元' if entrance else ''}{room}"
-

@@ -26,7 +26,8 @@ from pm_platform.fees.forms import (
 )
 from pm_platform.fees.models import FeeItem, Waiver
 from pm_platform.places import scope
-from pm_platform.places.models import Building, Compound, Owner, Ownership, Unit
+from pm_platform.places import service as places_service
+from pm_platform.places.models import Building, Compound, Owner, Ownership, Unit, unit_label
 
 bp = Blueprint("fees", __name__)
 NAV = [
@@ -155,7 +156,7 @@ def set_rate(fee_item_id: int):
 @login_required
 def unit(unit_id: int):
     """A unit's bills and payments; the clerk records a payment or asks for a waiver here."""
-    unit_ = service.get_unit(db.session, current_user, unit_id)
+    unit_ = places_service.get_unit(db.session, current_user, unit_id)
     roles = scope.roles_on(db.session, current_user, unit_.compound_id)
     if not roles & service.READ_ROLES:
         return redirect(url_for("fees.my_bills"))
@@ -278,7 +279,7 @@ def export_bills(compound_id: int):
                ("单价(元)", "rate yuan"), ("应收(元)", "amount yuan"), ("减免(元)", "waived yuan"),
                ("已收(元)", "paid yuan"), ("欠费(元)", "owing yuan"), ("到期日", "due on"), ("状态", "status")]
     data = sheets.write_xlsx("账单 Bills", columns, (
-        [service.unit_label(building, entrance, room), item, bill.period, _yuan_number(bill.area_cm2),
+        [unit_label(building, entrance, room), item, bill.period, _yuan_number(bill.area_cm2),
          _yuan_number(bill.rate_fen), _yuan_number(bill.amount_fen), _yuan_number(bill.waived_fen),
          _yuan_number(bill.paid_fen), _yuan_number(bill.owing_fen), bill.due_on, bill.status]
         for bill, item, building, entrance, room in rows))
@@ -293,7 +294,7 @@ def export_payments(compound_id: int):
     columns = [("收据号", "receipt no"), ("房屋", "unit"), ("类型", "kind"), ("方式", "channel"), ("金额(元)", "amount yuan"),
                ("参考号", "reference"), ("时间", "paid at")]
     data = sheets.write_xlsx("收款 Payments", columns, (
-        [payment.receipt_no, service.unit_label(building, entrance, room), payment.kind, payment.channel,
+        [payment.receipt_no, unit_label(building, entrance, room), payment.kind, payment.channel,
          _yuan_number(payment.amount_fen), payment.reference, payment.paid_at]
         for payment, building, entrance, room in rows))
     return _xlsx(data, f"payments-{compound_id}-{period or 'all'}.xlsx")

@@ -19,6 +19,11 @@ DEVICE_KINDS = ("gate", "locker")
 
 
 
+
+def unit_label(building: str, entrance: str | None, room: str) -> str:
+    """How the platform writes a unit, everywhere: 1栋1单元101 (no entrance: 1栋101)."""
+    return f"{building}{entrance + '单元' if entrance else ''}{room}"
+
 class AdminArea(Base):
     """A district (区), a street office's area (街道) or a community office's area (社区)."""
 
@@ -91,8 +96,7 @@ class Unit(Base):
 
     @property
     def label(self) -> str:
-        entrance = f"{self.entrance}单元" if self.entrance else ""
-        return f"{self.building.name}{entrance}{self.room}"
+        return unit_label(self.building.name, self.entrance, self.room)
 
 
 class Owner(Base):

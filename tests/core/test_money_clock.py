@@ -53,3 +53,17 @@ def test_month_arithmetic_written_once():
     assert clock.shift_period("2026-01", -1) == "2025-12" and clock.shift_period("2026-12", 1) == "2027-01"
     assert clock.recent_periods("2026-02", 3) == ["2025-12", "2026-01", "2026-02"]
     assert clock.previous_period(dt.date(2026, 1, 1)) == "2025-12"
+
+
+def test_amounts_in_words_as_receipts_print_them():
+    from pm_platform.core.money import amount_in_words
+    assert amount_in_words(10724) == "壹佰零柒元贰角肆分"
+    assert amount_in_words(100000) == "壹仟元整"
+    assert amount_in_words(20000) == "贰佰元整"
+    assert amount_in_words(0) == "零元整"
+    assert amount_in_words(100_000_005) == "壹佰万元零伍分"
+
+
+def test_one_way_to_write_a_unit():
+    from pm_platform.places.models import unit_label
+    assert unit_label("1栋", "2", "301") == "1栋2单元301" and unit_label("10栋", "", "101") == "10栋101"
