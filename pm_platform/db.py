@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, func
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, MetaData, String, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,3 +36,15 @@ class Base(DeclarativeBase):
         dt.datetime: DateTime(timezone=True),
         str: String(200),
     }
+
+
+class PhotoColumns:
+    """A photo as every domain keeps it: resized on upload (JPEG), with the original's SHA-256 and
+    size kept as evidence that it was not swapped later (inspection records, work orders)."""
+
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    original_sha256: Mapped[str] = mapped_column(String(64))
+    original_bytes: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+    created_at: Mapped[CreatedAt]

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, Time, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pm_platform.db import Base, CreatedAt, intpk, in_values
+from pm_platform.db import Base, CreatedAt, PhotoColumns, in_values, intpk
 from pm_platform.places.models import Building, Compound
 
 KINDS = ("extinguisher", "hydrant", "pump", "elevator", "gate", "camera", "ev_charger", "roof", "drain")
@@ -240,7 +240,7 @@ class Record(Base):
     photos: Mapped[list[InspectionPhoto]] = relationship(order_by="InspectionPhoto.id")
 
 
-class InspectionPhoto(Base):
+class InspectionPhoto(PhotoColumns, Base):
     """A photo resized on upload (JPEG) with the original's SHA-256 kept as evidence: of a
     record's item, or (record_id empty) the facility's own picture."""
 
@@ -250,12 +250,6 @@ class InspectionPhoto(Base):
     facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), index=True)
     record_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_records.id"), index=True)
     item_key: Mapped[str] = mapped_column(String(40), default="")
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    original_sha256: Mapped[str] = mapped_column(String(64))
-    original_bytes: Mapped[int]
-    width: Mapped[int]
-    height: Mapped[int]
-    created_at: Mapped[CreatedAt]
 
 
 class Finding(Base):

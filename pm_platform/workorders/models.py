@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_platform.core.models import User
-from pm_platform.db import Base, CreatedAt, intpk, in_values
+from pm_platform.db import Base, CreatedAt, PhotoColumns, in_values, intpk
 from pm_platform.places.models import Building, Compound, Unit
 
 SOURCES = ("resident", "staff", "hotline_12345", "inspection", "spot_check")
@@ -134,7 +134,7 @@ class WorkOrderEvent(Base):
     actor: Mapped[User | None] = relationship()
 
 
-class WorkOrderPhoto(Base):
+class WorkOrderPhoto(PhotoColumns, Base):
     """A photo resized on upload (JPEG); the original's SHA-256 is kept as evidence."""
 
     __tablename__ = "work_order_photos"
@@ -143,12 +143,6 @@ class WorkOrderPhoto(Base):
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("work_order_events.id"))
     stage: Mapped[str] = mapped_column(String(20))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    original_sha256: Mapped[str] = mapped_column(String(64))
-    original_bytes: Mapped[int]
-    width: Mapped[int]
-    height: Mapped[int]
-    created_at: Mapped[CreatedAt]
 
 
 class DeadlinePolicy(Base):
