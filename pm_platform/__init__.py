@@ -15,7 +15,7 @@ DOMAINS = ["core", "places", "fees", "revenue", "parking", "lockers", "committee
 def create_app(config: dict | None = None) -> Flask:
     from pm_platform import extensions as ext
     from pm_platform.api.auth import authenticate_api_request
-    from pm_platform.core import headers, i18n, logs, metrics, routing, web
+    from pm_platform.core import headers, i18n, logs, metrics, routing, transaction, web
     from pm_platform.core.secrets_config import configure_secrets
     from tasks.celery_app import celery_init_app
 
@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     for domain in DOMAINS:
         _register_domain(app, domain)
     app.before_request(lambda: authenticate_api_request(app))
+    transaction.commit_when_view_returns(app)
     web.register_error_handlers(app)
     web.register_template_helpers(app)
     from pm_platform.core.outbox import relay_after_request

@@ -53,7 +53,6 @@ def verify():
     if form.validate_on_submit():
         try:
             owner = service.verify_ownership(db.session, current_user, form.id_number.data, form.certificate_no.data)
-            db.session.commit()
             flash(_("Your account is now linked to the owner %(name)s.", name=owner.name))
             return redirect(url_for("committees.index"))
         except DomainError as exc:
@@ -79,7 +78,6 @@ def new_motion(compound_id: int):
                 category=form.category.data, opens_at=_local_to_utc(form.opens_at.data),
                 closes_at=_local_to_utc(form.closes_at.data), attachments=files,
                 seats=int(form.seats.data) if form.seats.data else None, candidate_owner_ids=candidates)
-            db.session.commit()
             return redirect(url_for("committees.motion", motion_id=motion.id))
         except DomainError as exc:
             db.session.rollback()
@@ -133,7 +131,6 @@ def _motion_page(item: Motion, paper_form: PaperBallotForm | None = None, proxy_
 @login_required
 def open_motion(motion_id: int):
     service.open_motion(db.session, current_user, motion_id)
-    db.session.commit()
     flash(_("Voting is open; the owner register is frozen."))
     return redirect(url_for("committees.motion", motion_id=motion_id))
 
@@ -150,7 +147,6 @@ def vote(motion_id: int):
         ballot = service.cast_ballot(db.session, current_user, motion_id, choice=request.form.get("choice"),
                                      proxy_id=proxy_id)
     receipt = ballot.receipt
-    db.session.commit()
     flash(_("Your ballot is counted. Receipt code: %(receipt)s", receipt=receipt))
     return redirect(url_for("committees.motion", motion_id=motion_id))
 
@@ -171,7 +167,6 @@ def appoint_proxy(motion_id: int):
 @login_required
 def object_to(motion_id: int):
     service.raise_objection(db.session, current_user, motion_id, request.form.get("text", ""))
-    db.session.commit()
     flash(_("Your objection is recorded; the committee will answer it before the final announcement."))
     return redirect(url_for("committees.motion", motion_id=motion_id))
 
@@ -180,7 +175,6 @@ def object_to(motion_id: int):
 @login_required
 def review_proxy(proxy_id: int):
     proxy = service.review_proxy(db.session, current_user, proxy_id, request.form.get("accept") == "1")
-    db.session.commit()
     return redirect(url_for("committees.motion", motion_id=proxy.motion_id))
 
 
@@ -216,7 +210,6 @@ def enter_paper(motion_id: int):
 def confirm_paper(paper_id: int):
     paper, ballot = service.confirm_paper_ballot(db.session, current_user, paper_id)
     motion_id = paper.motion_id
-    db.session.commit()
     flash(_("Confirmed and counted.") if ballot else _("Confirmed; the owner's online ballot counts instead."))
     return redirect(url_for("committees.motion", motion_id=motion_id))
 
@@ -271,6 +264,5 @@ def notice(motion_id: int):
 @login_required
 def evidence(motion_id: int):
     data = service.evidence_pack(db.session, current_user, motion_id)
-    db.session.commit()
     return send_file(BytesIO(data), mimetype="application/zip", as_attachment=True,
                      download_name=f"motion-{motion_id}-evidence.zip")

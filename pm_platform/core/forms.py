@@ -59,13 +59,13 @@ def attach_error(form: FlaskForm, error: DomainError, message: str | None = None
 
 
 def submit_form(form: FlaskForm, action, message_for=None) -> bool:
-    """Run `action()` for a valid form and commit. A service's refusal is rolled back and shown on
-    the form (`message_for(error)` may give the words); returns whether it was saved."""
+    """Run `action()` for a valid form; the request commits when the view returns. A service's
+    refusal is rolled back and shown on the form (`message_for(error)` may give the words);
+    returns whether it was saved."""
     if not form.validate_on_submit():
         return False
     try:
         action()
-        db.session.commit()
     except (ValidationError, Conflict) as exc:
         db.session.rollback()
         attach_error(form, exc, message_for(exc) if message_for else None)

@@ -35,7 +35,6 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = auth.authenticate(db.session, form.username.data, form.password.data)
-        db.session.commit()  # a success, or the account's count of wrong passwords
         if user is not None:
             login_user(user)
             return redirect(safe_next(request.args.get("next"), url_for("home.index")))
@@ -48,7 +47,6 @@ def login():
 @login_required
 def logout():
     auth.end_sessions(db.session, current_user)
-    db.session.commit()
     logout_user()
     return redirect(url_for("core.login"))
 
@@ -60,7 +58,6 @@ def account():
     new_token = None
     if form.validate_on_submit():
         new_token = auth.create_token(db.session, current_user, form.name.data)
-        db.session.commit()
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())).all()
     return render_template("core/account.html", form=form, tokens=tokens, new_token=new_token)
@@ -70,6 +67,5 @@ def account():
 @login_required
 def revoke_token(token_id: int):
     auth.revoke_token(db.session, current_user, token_id)
-    db.session.commit()
     flash(_("Token revoked."))
     return redirect(url_for("core.account"))

@@ -44,7 +44,6 @@ def _submit(form, action, done: str):
         return False
     try:
         action()
-        db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         target = getattr(form, exc.field, None) if exc.field else None
@@ -368,7 +367,6 @@ def pay(unit_id: int):
         db.session.rollback()
         flash(exc.localized)
         return redirect(url_for("fees.my_bills"))
-    db.session.commit()
     return redirect(payments.checkout_url(order, url_for("fees.my_bills")))
 
 
@@ -385,7 +383,6 @@ def sandbox_checkout(order_no: str):
     if form.validate_on_submit():
         try:
             payments.complete_sandbox_payment(db.session, order_no)
-            db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             flash(exc.localized)

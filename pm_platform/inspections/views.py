@@ -109,14 +109,11 @@ def scan(token: str):
         except DomainError as error:
             db.session.rollback()
             view = scanning.open_label(db.session, user, token)  # a fresh scan for the retry
-            db.session.commit()
             return render_template("inspections/scan.html", view=view, form=form, error=error.localized,
                                    error_field=error.field), error.status
         payload = scanning.record_payload(db.session, record)
-        db.session.commit()
         return render_template("inspections/scan_result.html", record=payload, facility=record.facility)
     view = scanning.open_label(db.session, user, token)
-    db.session.commit()
     return render_template("inspections/scan.html", view=view, form=form, error=None, error_field=None)
 
 
@@ -131,7 +128,6 @@ def report(token: str):
     if form.validate_on_submit():
         try:
             order = scanning.report_problem(db.session, current_user, token, form.description.data)
-            db.session.commit()
             return render_template("inspections/report_done.html", facility=facility, order=order)
         except ValidationError as error:
             db.session.rollback()
@@ -160,7 +156,6 @@ def facilities(compound_id: int):
             facility = service.create_facility(db.session, current_user, compound_id, _facility_input(form))
             if form.photo.data and form.photo.data.filename:
                 service.set_facility_photo(db.session, current_user, facility.id, form.photo.data.read())
-            db.session.commit()
             flash(_("Facility added; print its label from the label sheet."))
             return redirect(url_for("inspections.facilities", compound_id=compound_id))
         except ValidationError as error:
@@ -184,7 +179,6 @@ def import_facilities(compound_id: int):
         try:
             result = service.import_facilities(db.session, current_user, compound_id, upload.file.data.filename,
                                                upload.file.data.read())
-            db.session.commit()
         except RowErrors as error:
             db.session.rollback()
             row_errors = error.localized_rows
@@ -233,7 +227,6 @@ def edit_facility(facility_id: int):
             service.update_facility(db.session, current_user, facility_id, _facility_input(form))
             if form.photo.data and form.photo.data.filename:
                 service.set_facility_photo(db.session, current_user, facility_id, form.photo.data.read())
-            db.session.commit()
             flash(_("Facility saved."))
             return redirect(url_for("inspections.facility", facility_id=facility_id))
         except ValidationError as error:
@@ -263,7 +256,6 @@ def replace_label(facility_id: int):
     if not form.validate_on_submit():
         raise ValidationError("Say why the label is replaced.", "reason")
     service.replace_label(db.session, current_user, facility_id, form.reason.data)
-    db.session.commit()
     flash(_("The old label no longer works. Print and attach the new one."))
     return redirect(url_for("inspections.facility", facility_id=facility_id))
 
@@ -304,7 +296,6 @@ def plans(compound_id: int):
                 weekdays=",".join(map(str, form.weekdays.data or [])), month_day=form.month_day.data,
                 late_minutes=form.late_minutes.data))
             service.create_rounds_ahead(db.session)
-            db.session.commit()
             flash(_("Plan saved; its rounds are scheduled."))
             return redirect(url_for("inspections.plans", compound_id=compound_id))
         except ValidationError as error:
@@ -349,7 +340,6 @@ def checklist_edit(kind: str):
         try:
             checklists.save_checklist(db.session, current_user, firms[0], kind, rows, form.radius_m.data,
                                       form.is_high_risk.data)
-            db.session.commit()
             flash(_("Checklist saved; new scans use it."))
             return redirect(url_for("inspections.checklists_index"))
         except ValidationError as exc:

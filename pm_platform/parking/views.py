@@ -102,7 +102,6 @@ def lot(lot_id: int):
 def resolve(anomaly_id: int):
     form = ResolveForm()
     anomaly = service.resolve_anomaly(db.session, current_user, anomaly_id, form.note.data or "")
-    db.session.commit()
     flash(_("Anomaly marked as handled."))
     return redirect(url_for("parking.lot", lot_id=anomaly.lot_id))
 
@@ -231,5 +230,4 @@ def buy_pass(vehicle_id: int):
     if not form.validate_on_submit():
         abort(400)
     order = service.buy_pass_online(db.session, current_user, vehicle_id, form.lot_id.data)
-    db.session.commit()
     return redirect(payments.checkout_url(order, url_for("parking.my_vehicles")))

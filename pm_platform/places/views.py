@@ -51,7 +51,6 @@ def import_roster(compound_id: int):
         upload = form.file.data
         try:
             result = roster.import_roster(db.session, current_user, compound_id, upload.filename, upload.read())
-            db.session.commit()
         except RowErrors as exc:
             db.session.rollback()
             row_errors = exc.localized_rows
@@ -93,7 +92,6 @@ def create_device(compound_id: int):
     if form.validate_on_submit():
         try:
             device, key = service.create_device(db.session, current_user, form.kind.data, compound_id, form.name.data)
-            db.session.commit()
         except ValidationError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -113,7 +111,6 @@ def revoke_device(device_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         service.revoke_device(db.session, current_user, device_id)
-        db.session.commit()
         flash(_("Device %(name)s revoked: its key is refused from now on.", name=device.name))
         return redirect(url_for("places.devices", compound_id=device.compound_id))
     return render_template("places/device_revoke.html", device=device, form=form, kinds=DEVICE_KIND_LABELS)

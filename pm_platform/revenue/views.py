@@ -55,7 +55,6 @@ def new_revenue(compound_id: int):
                 gross_fen=money.parse_yuan(form.gross.data, "gross"), cost_fen=money.parse_yuan(form.cost.data or "0", "cost"),
                 cost_justification=form.cost_justification.data or "", occurred_on=form.occurred_on.data,
                 description=form.description.data)
-            db.session.commit()
             flash(_("Income entered."))
             return redirect(url_for("revenue.ledger", compound_id=compound_id))
         except ValidationError as exc:
@@ -77,7 +76,6 @@ def new_expenditure(compound_id: int):
                 description=form.description.data, decision_ref=form.decision_ref.data,
                 occurred_on=form.occurred_on.data, attachment_name=upload.filename,
                 attachment_type=upload.mimetype, attachment_data=upload.read())
-            db.session.commit()
             flash(_("Expenditure entered."))
             return redirect(url_for("revenue.ledger", compound_id=compound_id))
         except ValidationError as exc:
@@ -94,7 +92,6 @@ def reverse(entry_id: int):
     if not form.validate_on_submit():
         raise ValidationError("Give a reason for the reversal.", "reason")
     entry = service.reverse_entry(db.session, current_user, entry_id, form.reason.data)
-    db.session.commit()
     flash(_("Entry reversed."))
     return redirect(url_for("revenue.ledger", compound_id=entry.compound_id))
 
@@ -161,7 +158,6 @@ def disclosure_pdf(compound_id: int, quarter: str):
 def publish(compound_id: int, quarter: str):
     if ActionForm().validate_on_submit():
         service.publish_disclosure(db.session, current_user, compound_id, quarter)
-        db.session.commit()
         flash(_("Published to owners."))
     return redirect(url_for("revenue.disclosure", compound_id=compound_id, quarter=quarter))
 
@@ -171,7 +167,6 @@ def publish(compound_id: int, quarter: str):
 def review(compound_id: int, quarter: str):
     if ActionForm().validate_on_submit():
         service.mark_reviewed(db.session, current_user, compound_id, quarter)
-        db.session.commit()
         flash(_("Marked reviewed by the committee."))
     return redirect(url_for("revenue.disclosure", compound_id=compound_id, quarter=quarter))
 

@@ -176,7 +176,6 @@ def board(kind: str, area_id: int):
 def publish(street_id: int):
     month = clock.parse_period(request.form.get("month", ""), "month")
     service.publish_month(db.session, current_user, street_id, month)
-    db.session.commit()
     flash(_("%(month)s is published; its cards are frozen.", month=month))
     return redirect(url_for("scoring.board", kind="street", area_id=street_id, month=month))
 
@@ -188,7 +187,6 @@ def compute(district_id: int):
     service.get_area(db.session, current_user, district_id, "district", {"admin", "bureau"})
     month = clock.parse_period(request.form.get("month", ""), "month")
     outbox.enqueue(db.session, "scoring.compute_month", month, district_id)
-    db.session.commit()
     flash(_("The cards for %(month)s are being computed.", month=month))
     return redirect(url_for("scoring.board", kind="district", area_id=district_id, month=month))
 
@@ -248,7 +246,6 @@ def spot_check(compound_id: int):
         try:
             check = service.record_spot_check(db.session, current_user, compound_id, form.checked_on.data, items,
                                               form.note.data, form.open_work_orders.data)
-            db.session.commit()
             flash(_("Spot check saved: %(score)s of %(max)s.", score=check.score, max=check.max_score))
             return redirect(url_for("scoring.compound", compound_id=compound_id, month=check.month))
         except ValidationError as exc:
@@ -276,7 +273,6 @@ def revise(compound_id: int):
     if not form.validate_on_submit():
         raise ValidationError("Say why the card is corrected.", "reason")
     card = service.revise_card(db.session, current_user, compound_id, month, form.reason.data)
-    db.session.commit()
     flash(_("Revision %(n)s saved.", n=card.revision))
     return redirect(url_for("scoring.compound", compound_id=compound_id, month=month))
 
@@ -288,7 +284,6 @@ def incident(compound_id: int):
     if not form.validate_on_submit():
         raise ValidationError("Give the date and what happened.", "description")
     service.record_incident(db.session, current_user, compound_id, form.occurred_on.data, form.description.data)
-    db.session.commit()
     flash(_("The incident is recorded; it counts on the month's card."))
     return redirect(url_for("scoring.compound", compound_id=compound_id))
 
@@ -316,7 +311,6 @@ def lists(area_id: int):
     area = ranking.lists_area(db.session, current_user, area_id)
     if request.method == "POST":
         ranking.publish_lists(db.session, current_user, area_id, month)
-        db.session.commit()
         flash(_("The red and black lists for %(month)s are published.", month=month))
         return redirect(url_for("scoring.lists", area_id=area_id, month=month))
     data = boards.redblack(db.session, current_user, month, f"{area.kind}:{area.id}")
@@ -341,7 +335,6 @@ def rewards_page(district_id: int):
     if form.validate_on_submit():
         try:
             rewards.set_fund(db.session, current_user, district_id, half, parse_yuan(form.amount.data))
-            db.session.commit()
             flash(_("The fund is set."))
             return redirect(url_for("scoring.rewards_page", district_id=district_id, half=half))
         except DomainError as exc:
@@ -389,7 +382,6 @@ def scheme(district_id: int):
                               for d in definition["deductions"]]}
         try:
             service.save_scheme(db.session, current_user, district_id, form.effective_month.data, new)
-            db.session.commit()
             flash(_("The scheme applies from %(month)s.", month=form.effective_month.data))
             return redirect(url_for("scoring.scheme", district_id=district_id, month=form.effective_month.data))
         except DomainError as exc:

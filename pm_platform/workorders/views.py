@@ -101,7 +101,6 @@ def report():
                 category=form.category.data, description=form.description.data, facility_id=form.facility_id.data,
                 reporter_name=form.reporter_name.data or "", reporter_phone=form.reporter_phone.data or "",
                 photos=_uploads(form.photos), **place)
-            db.session.commit()
         except DomainError as error:
             _form_error(form, error)
         else:
@@ -159,7 +158,6 @@ def transition(work_order_id: int):
     try:
         service.transition_work_order(db.session, current_user, work_order_id, form.to.data, note=form.note.data or "",
                                       photos=_uploads(form.photos), assignee_id=form.assignee_id.data or None)
-        db.session.commit()
     except DomainError as error:
         if error.status == 404:
             raise
@@ -177,7 +175,6 @@ def rate(work_order_id: int):
         return redirect(url_for("workorders.detail", work_order_id=work_order_id))
     try:
         service.rate_work_order(db.session, current_user, work_order_id, form.stars.data, form.comment.data or "")
-        db.session.commit()
         flash(_("Thank you. The work order is closed."))
     except DomainError as error:
         if error.status == 404:
@@ -245,7 +242,6 @@ def follow_up(visit_id: int):
     if form.validate_on_submit():
         try:
             followups.record_follow_up(db.session, current_user, visit_id, form.is_fixed.data == "yes", form.note.data or "")
-            db.session.commit()
             flash(_("Follow-up visit recorded."))
         except DomainError as error:
             if error.status == 404:
@@ -271,7 +267,6 @@ def import_hotline():
         try:
             result = hotline.import_hotline_tickets(db.session, current_user, form.file.data.filename,
                                                     form.file.data.read(), form.compound_id.data or None)
-            db.session.commit()
         except RowErrors as error:
             db.session.rollback()
             row_errors = error.localized_rows
@@ -324,7 +319,6 @@ def notice_new():
                     starts_at=form.starts_at.data.replace(tzinfo=clock.SHANGHAI),
                     ends_at=form.ends_at.data.replace(tzinfo=clock.SHANGHAI),
                     building_ids=form.building_ids.data or (), work_order_ids=ids)
-                db.session.commit()
             except DomainError as error:
                 _form_error(form, error)
             else:
@@ -340,7 +334,6 @@ def notice_detail(notice_id: int):
     form = ReadForm()
     if not staff and form.validate_on_submit():
         notices.mark_read(db.session, current_user, notice_id)
-        db.session.commit()
         flash(_("Marked as read."))
         return redirect(url_for("workorders.notice_detail", notice_id=notice_id))
     return render_template("workorders/notice.html", notice=notice, staff=staff, form=form,
