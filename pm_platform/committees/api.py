@@ -6,6 +6,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from pm_platform.api.auth import public
+from pm_platform.api.docs import upload_body
 from pm_platform.committees import service
 from pm_platform.committees.schemas import (
     BallotInSchema, MotionInSchema, MotionSchema, ObjectionInSchema, ObjectionSchema, PaperSchema,
@@ -30,6 +31,8 @@ def _upload(field: str) -> tuple[str, bytes]:
 @limiter.limit("10 per hour")  # ID and certificate numbers must not be guessable by brute force
 @blp.arguments(VerificationInSchema)
 @blp.response(201, VerificationSchema)
+@blp.alt_response(429, description="more than 10 tries in an hour: error.retry_after (and Retry-After) says "
+                                   "how many seconds to wait")
 def verify_ownership(data):
     owner = service.verify_ownership(db.session, current_user, data["id_number"], data["certificate_no"])
     db.session.commit()
@@ -96,6 +99,8 @@ def receipts(motion_id: int):
 
 
 @blp.post("/motions/<int:motion_id>/proxies")
+@blp.doc(requestBody=upload_body("letter", "the signed letter of authorisation (PDF or photo)",
+                                 holder={"type": "string", "description": "the proxy holder's account name"}))
 @blp.response(201, ProxySchema)
 def submit_proxy(motion_id: int):
     name, letter = _upload("letter")
@@ -114,6 +119,9 @@ def review_proxy(data, proxy_id: int):
 
 
 @blp.post("/motions/<int:motion_id>/paper-ballots")
+@blp.doc(requestBody=upload_body("scan", "the scanned paper ballot",
+                                 unit_id={"type": "integer", "description": "a unit of the voter"},
+                                 choice={"type": "string", "enum": ["agree", "disagree", "abstain"]}))
 @blp.response(201, PaperSchema)
 def enter_paper_ballot(motion_id: int):
     name, scan = _upload("scan")

@@ -102,6 +102,9 @@ class ListArgsSchema(Schema):
 
 class ImportArgsSchema(Schema):
     compound_id = fields.Integer(load_default=None, allow_none=True)
+    # read from request.files by the view; here so the document shows the upload
+    file = fields.Raw(load_default=None, metadata={"type": "string", "format": "binary",
+                                                   "description": "the 12345 tickets, .xlsx or .csv (required)"})
 
 
 class ImportResultSchema(Schema):
