@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from pm_platform.committees.models import CHOICES
 from pm_platform.committees.rules import CATEGORIES
+from pm_platform.core.schemas import UtcDateTime
 
 
 class VerificationInSchema(Schema):
@@ -44,12 +45,12 @@ class MotionSchema(Schema):
     status = fields.String()
     seats = fields.Integer(allow_none=True)
     notice_on = fields.Date(allow_none=True)
-    opens_at = fields.DateTime()
-    closes_at = fields.DateTime()
+    opens_at = UtcDateTime()
+    closes_at = UtcDateTime()
     register_hash = fields.String(allow_none=True)
     A = fields.Integer(attribute="total_area_cm2", allow_none=True)
     N = fields.Integer(attribute="total_owners", allow_none=True)
-    objection_ends_at = fields.DateTime(allow_none=True)
+    objection_ends_at = UtcDateTime(allow_none=True)
     candidates = fields.List(fields.Nested(CandidateSchema))
 
 
@@ -155,4 +156,4 @@ class ObjectionSchema(Schema):
     id = fields.Integer()
     motion_id = fields.Integer()
     text = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()

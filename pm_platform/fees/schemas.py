@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from pm_platform.core import clock
 from pm_platform.core.money import MAX_RATE_FEN
+from pm_platform.core.schemas import UtcDateTime
 from pm_platform.fees.models import APPLIES_TO, CYCLES, FEE_KINDS
 from pm_platform.fees.service import CLERK_CHANNELS
 
@@ -92,7 +93,7 @@ class PaymentSchema(Schema):
     amount_fen = fields.Integer()
     reference = fields.String()
     receipt_no = fields.String()
-    paid_at = fields.DateTime()
+    paid_at = UtcDateTime()
     allocations = fields.List(fields.Nested(AllocationSchema))
     credit_fen = fields.Method("_credit", metadata={"description": "the part of this payment kept as prepayment credit"})
 

@@ -4,17 +4,11 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from pm_platform.core import clock
+from pm_platform.core.schemas import UtcDateTime
 from pm_platform.parking.models import CAR_TYPES, DIRECTIONS, LIST_KINDS
 from pm_platform.parking.service import MAX_AMOUNT_FEN, MAX_MINUTES
 
 _AMOUNT = validate.Range(max=MAX_AMOUNT_FEN)   # below 0 the service refuses, naming the field
-
-
-class UtcDateTime(fields.DateTime):
-    """A stored time, written with its UTC offset (SQLite hands back naive UTC)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(clock.as_utc(value) if value is not None else None, attr, obj, **kwargs)
 
 
 class ParkingLotInSchema(Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from pm_platform.core.schemas import UtcDateTime
 from pm_platform.scoring.models import SPOT_ITEMS, SPOT_MAX
 
 
@@ -74,7 +75,7 @@ class CardRevisionSchema(Schema):
     is_current = fields.Boolean()
     total = Points(allow_none=True)
     reason = fields.String()
-    computed_at = fields.DateTime()
+    computed_at = UtcDateTime()
 
 
 class CardSchema(CardSummarySchema):
@@ -83,7 +84,7 @@ class CardSchema(CardSummarySchema):
     community_id = fields.Integer()
     is_current = fields.Boolean()
     reason = fields.String()
-    computed_at = fields.DateTime()
+    computed_at = UtcDateTime()
     lines = fields.List(fields.Nested(ScoreLineSchema))
     revisions = fields.List(fields.Nested(CardRevisionSchema))
 
@@ -101,7 +102,7 @@ class RedBlackSchema(Schema):
     month = fields.String()
     scope = fields.String()
     published = fields.Boolean()
-    published_at = fields.DateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
     entries = fields.List(fields.Nested(RedBlackEntrySchema))
 
 
