@@ -13,7 +13,8 @@ from pm_platform.committees.schemas import (
     ProxyReviewSchema, ProxySchema, PublicReceiptSchema, ReceiptSchema, RuleSetInSchema, RuleSetSchema,
     TallySchema, VerificationInSchema, VerificationSchema,
 )
-from pm_platform.core.errors import ValidationError
+from pm_platform.core.errors import NotFound, ValidationError
+from pm_platform.core.schemas import DB_INT
 from pm_platform.extensions import db, limiter
 from pm_platform.places import scope
 
@@ -120,7 +121,8 @@ def review_proxy(data, proxy_id: int):
 
 @blp.post("/motions/<int:motion_id>/paper-ballots")
 @blp.doc(requestBody=upload_body("scan", "the scanned paper ballot",
-                                 unit_id={"type": "integer", "description": "a unit of the voter"},
+                                 unit_id={"type": "integer", "description": "a unit of the voter",
+                                          "minimum": -DB_INT, "maximum": DB_INT},
                                  choice={"type": "string", "enum": ["agree", "disagree", "abstain"]}))
 @blp.response(201, PaperSchema)
 def enter_paper_ballot(motion_id: int):
@@ -128,6 +130,8 @@ def enter_paper_ballot(motion_id: int):
     unit_id = request.form.get("unit_id", type=int)
     if unit_id is None:
         raise ValidationError("unit_id is required", "unit_id")
+    if abs(unit_id) > DB_INT:  # beyond the database's integer: no such unit (not an overflow)
+        raise NotFound("that unit is not on this motion's register", "unit_id")
     paper = service.enter_paper_ballot(db.session, current_user, motion_id, unit_id,
                                        request.form.get("choice", ""), name, scan)
     db.session.commit()

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from pm_platform.committees.models import CHOICES
 from pm_platform.committees.rules import CATEGORIES
-from pm_platform.core.schemas import UtcDateTime
+from pm_platform.core.schemas import Int, UtcDateTime
 
 
 class VerificationInSchema(Schema):
@@ -26,8 +26,8 @@ class MotionInSchema(Schema):
     opens_at = fields.AwareDateTime(required=True, default_timezone=None)
     closes_at = fields.AwareDateTime(required=True, default_timezone=None)
     notice_on = fields.Date(load_default=None, allow_none=True)
-    seats = fields.Integer(load_default=None, allow_none=True)
-    candidates = fields.List(fields.Integer(), load_default=None, metadata={"description": "owner ids (elections)"})
+    seats = Int(load_default=None, allow_none=True)
+    candidates = fields.List(Int(), load_default=None, metadata={"description": "owner ids (elections)"})
 
 
 class CandidateSchema(Schema):
@@ -56,8 +56,8 @@ class MotionSchema(Schema):
 
 class BallotInSchema(Schema):
     choice = fields.String(load_default=None, validate=validate.OneOf(CHOICES))
-    candidates = fields.List(fields.Integer(), load_default=None)
-    proxy_id = fields.Integer(load_default=None, metadata={"description": "vote as the holder of this accepted proxy"})
+    candidates = fields.List(Int(), load_default=None)
+    proxy_id = Int(load_default=None, metadata={"description": "vote as the holder of this accepted proxy"})
 
 
 class ReceiptSchema(Schema):
@@ -125,15 +125,15 @@ class PaperSchema(Schema):
 
 
 class RuleSetInSchema(Schema):
-    participation = fields.List(fields.Integer(), load_default=[2, 3], validate=validate.Length(equal=2),
+    participation = fields.List(Int(), load_default=[2, 3], validate=validate.Length(equal=2),
                                 metadata={"description": "[num, den]: A_P/A and N_P/N at least num/den"})
     ordinary = fields.List(fields.Raw(), load_default=[1, 2, True], validate=validate.Length(min=2, max=3),
                            metadata={"description": "[num, den, strict]"})
     special = fields.List(fields.Raw(), load_default=[3, 4, False], validate=validate.Length(min=2, max=3),
                           metadata={"description": "[num, den, strict]"})
     nonvoter_clause = fields.Boolean(load_default=False)
-    proxy_limit = fields.Integer(load_default=5)
-    objection_days = fields.Integer(load_default=7)
+    proxy_limit = Int(load_default=5)
+    objection_days = Int(load_default=7)
 
 
 class RuleSetSchema(Schema):

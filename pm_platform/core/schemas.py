@@ -2,9 +2,21 @@
 (core/web.py error_response writes it; the OpenAPI document declares it on every operation)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from pm_platform.core import clock
+
+DB_INT = 2**31 - 1  # the database's `integer`: ids, amounts in fen, counts
+
+
+class Int(fields.Integer):
+    """An integer input the database can hold. Beyond ±2**31-1 a number reached a query and
+    overflowed in the driver (SQLite: "Python int too large", PostgreSQL: integer out of range),
+    a 500; now a 422 naming the field, and the document states the bounds."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.insert(0, validate.Range(min=-DB_INT, max=DB_INT))
 
 
 class UtcDateTime(fields.DateTime):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from pm_platform.core.schemas import UtcDateTime
+from pm_platform.core.schemas import Int, UtcDateTime
 from pm_platform.scoring.models import SPOT_ITEMS, SPOT_MAX
 
 
@@ -112,7 +112,7 @@ class SpotPhotoInSchema(Schema):
 
 
 class SpotItemInSchema(Schema):
-    score = fields.Integer(required=True, strict=True, validate=validate.Range(0, SPOT_MAX))
+    score = Int(required=True, strict=True, validate=validate.Range(0, SPOT_MAX))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
     photos = fields.List(fields.Nested(SpotPhotoInSchema), load_default=list, validate=validate.Length(max=5))
 

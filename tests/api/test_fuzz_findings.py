@@ -78,3 +78,49 @@ def test_rate_limited_id_check_answers_the_declared_429(client, api, world, sess
     document = client.get("/api/openapi.json").get_json()
     declared = document["paths"]["/api/v1/me/ownership-verifications"]["post"]["responses"]["429"]
     assert declared["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def _open_motion(session, world):
+    committee = world.user(session, "committee")
+    now = clock.now_utc()
+    motion = committees.create_motion(session, committee, world.compounds[0].id, title="通过管理规约", body="全文",
+                                      category="covenant", opens_at=now - dt.timedelta(minutes=1),
+                                      closes_at=now + dt.timedelta(days=3))
+    committees.open_motion(session, committee, motion.id)
+    session.commit()
+    return committee, motion
+
+
+def test_numbers_beyond_the_database_integer_are_a_422_naming_the_field(client, api, world, session):
+    """An id or amount beyond ±2**31-1 in a body or a query reached the database and overflowed
+    (SQLite: "Python int too large to convert", PostgreSQL: integer out of range): a 500."""
+    manager = api(world.user(session, "firm_manager"))
+    answer = client.post("/api/v1/payments", headers=manager, json={
+        "channel": "pos", "amount_fen": 429, "unit_id": 32355114996568731648, "reference": "Gas"})
+    assert answer.status_code == 422 and answer.get_json()["error"]["field"] == "unit_id"
+    answer = client.post("/api/v1/payments", headers=manager, json={
+        "channel": "pos", "amount_fen": 429, "unit_id": world.units[world.compounds[0].id][0].id,
+        "bill_ids": [9978, 3830533149430567665664]})
+    assert answer.status_code == 422 and answer.get_json()["error"]["field"] == "bill_ids"
+    answer = client.get("/api/v1/workorders?compound_id=4027460680029291028809254306840576&status=new",
+                        headers=manager)
+    assert answer.status_code == 422 and answer.get_json()["error"]["field"] == "compound_id"
+    committee, motion = _open_motion(session, world)
+    owner = api(world.user(session, "owner"))
+    answer = client.post(f"/api/v1/motions/{motion.id}/ballots", headers=owner, json={
+        "choice": "agree", "proxy_id": -717140971888046483804520448})
+    assert answer.status_code == 422 and answer.get_json()["error"]["field"] == "proxy_id"
+    document = client.get("/api/openapi.json").get_json()
+    assert document["components"]["schemas"]["PaymentIn"]["properties"]["unit_id"]["maximum"] == 2**31 - 1
+
+
+def test_paper_ballot_unit_beyond_the_integer_is_not_found(client, api, world, session):
+    """The paper-ballot upload reads unit_id from the form itself: the same overflow, a 500."""
+    import io
+
+    committee, motion = _open_motion(session, world)
+    answer = client.post(f"/api/v1/motions/{motion.id}/paper-ballots", headers=api(committee),
+                         data={"unit_id": str(2**70), "choice": "agree", "scan": (io.BytesIO(b"scan"), "scan.jpg")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 404
+    assert answer.get_json()["error"]["field"] == "unit_id"
