@@ -1,9 +1,10 @@
 """The JSON API fuzzed from its own OpenAPI document (schemathesis, in-process over WSGI).
 
 Every operation in /api/openapi.json gets generated requests, valid by the document and not,
-as a firm manager, as an owner and (the gate and cabinet endpoints) as a device, and each answer
-must be no 5xx, of a status the operation declares, with the declared content type and a body
-matching the declared schema (the error body included: core/schemas.ErrorSchema).
+as a firm manager, an owner, an owners' committee member and a community office (personal
+tokens), and the gate and cabinet endpoints as a device (device keys). Each answer must be no
+5xx, of a status the operation declares, with the declared content type and a body matching the
+declared schema (the error body included: core/schemas.ErrorSchema).
 
 Path ids are either generated or those of real rows made here (a compound, unit, lot, ...), so
 requests reach the services and not only the 404. Each test runs inside the suite's rolled-back
@@ -11,8 +12,9 @@ transaction (tests/conftest.py): what the fuzz writes is gone after the test, an
 that fails rolls its own work back as it does in production.
 
 Examples are few and derandomized (the same inputs every run, so CI is not flaky); set
-FUZZ_EXAMPLES (per operation and mode) and FUZZ_RANDOM=1 to search further locally. Inputs that
-found defects are kept as plain tests in tests/api/test_fuzz_findings.py.
+FUZZ_EXAMPLES (per operation and mode), FUZZ_RANDOM=1 to search further locally, FUZZ_STRICT=1
+to count invalid input accepted with a 2xx too, FUZZ_STATS=1 (with -s) for the statuses seen.
+Inputs that found defects are kept as plain tests in tests/api/test_fuzz_findings.py.
 """
 from __future__ import annotations
 
@@ -34,6 +36,9 @@ from tests import factories
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+if os.environ.get("FUZZ_STRICT"):  # exploring: invalid input accepted with a 2xx counts too
+    from schemathesis.specs.openapi.checks import negative_data_rejection
+    CHECKS.append(negative_data_rejection)
 STATS: dict[str, list[int]] = {}  # FUZZ_STATS=1 prints each operation's statuses
 DEVICE_PATHS = {"/api/v1/parking/gate-events": "gate", "/api/v1/lockers/events": "locker"}
 
@@ -83,12 +88,13 @@ def fuzz_world(session, world):
     limiter.reset()  # the fuzz spends the rate limits (ID checks: 10 an hour); no other test pays for it
     known = {"compound_id": compound.id, "unit_id": unit.id, "lot_id": lot.id, "contract_id": contract.id,
              "fee_item_id": item.id, "work_order_id": order.id, "vehicle_id": vehicle.id, "motion_id": motion.id}
-    yield {"known": known, "manager": manager, "owner": owner,
+    yield {"known": known, "manager": manager, "owner": owner, "committee": committee,
+           "community": world.user(session, "community"),
            "devices": {"gate": gate_key, "locker": locker_key}, "site": site}
     limiter.reset()
 
 
-def _fuzz(operation, headers: dict, known: dict) -> list[str]:
+def _fuzz(operation, headers: dict, known: dict, examples: int = EXAMPLES) -> list[str]:
     """Run the operation's examples; the failures, one line each (empty when all passed)."""
     names = {p.name for p in operation.path_parameters}
     fixed = {name: value for name, value in known.items() if name in names}
@@ -97,7 +103,7 @@ def _fuzz(operation, headers: dict, known: dict) -> list[str]:
         strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=fixed))
     failures: list[str] = []
 
-    @settings(max_examples=EXAMPLES * len(strategies), deadline=None, database=None, derandomize=not RANDOM,
+    @settings(max_examples=examples * len(strategies), deadline=None, database=None, derandomize=not RANDOM,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
     @given(case=st.one_of(strategies))
     def run(case):
@@ -131,7 +137,7 @@ def _report(failures: list[str]) -> str:
     return f"{len(failures)} failing example(s):\n" + "\n".join(failures[:40])
 
 
-@pytest.mark.parametrize("role", ["manager", "owner"])
+@pytest.mark.parametrize("role", ["manager", "owner", "committee", "community"])
 def test_every_operation_as_a_user(app, api_schema, fuzz_world, api, role):
     headers = api(fuzz_world[role])
     failures = []
@@ -148,5 +154,5 @@ def test_device_operations_with_a_device_key(app, api_schema, fuzz_world):
         kind = DEVICE_PATHS.get(operation.path)
         if kind:
             headers = {"Authorization": f"Bearer {fuzz_world['devices'][kind]}"}
-            failures += _fuzz(operation, headers, fuzz_world["known"])
+            failures += _fuzz(operation, headers, fuzz_world["known"], examples=EXAMPLES * 5)  # two cheap ones
     assert not failures, _report(failures)
