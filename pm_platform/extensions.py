@@ -7,13 +7,13 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_smorest import Api
 from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
-from pm_platform.api.docs import PlatformApi
 from pm_platform.config import normalise_database_url
 
 
@@ -81,5 +81,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-api = PlatformApi()  # the document declares the real error body (api/docs.py)
+api = Api()  # its error body and statuses: core/apidoc.init_api
 talisman = Talisman()

@@ -6,13 +6,13 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from pm_platform.api.auth import public
-from pm_platform.api.docs import upload_body
 from pm_platform.committees import service
 from pm_platform.committees.schemas import (
     BallotInSchema, MotionInSchema, MotionSchema, ObjectionInSchema, ObjectionSchema, PaperSchema,
     ProxyReviewSchema, ProxySchema, PublicReceiptSchema, ReceiptSchema, RuleSetInSchema, RuleSetSchema,
     TallySchema, VerificationInSchema, VerificationSchema,
 )
+from pm_platform.core.apidoc import upload_body
 from pm_platform.core.errors import NotFound, ValidationError
 from pm_platform.core.schemas import DB_INT
 from pm_platform.extensions import db, limiter

@@ -5,7 +5,7 @@ from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from pm_platform.api.docs import upload_body
+from pm_platform.core.apidoc import upload_body
 from pm_platform.core.errors import ValidationError
 from pm_platform.extensions import db
 from pm_platform.places import roster, scope, service

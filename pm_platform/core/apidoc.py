@@ -4,7 +4,8 @@ operation at once.
 Every error the API answers has one body, `{"error": {"code", "message", "field"}}` (core/web.py
 error_response; core/schemas.ErrorSchema describes it). flask-smorest would document its own
 error body instead, and a catch-all `default` response that lets any status pass for declared;
-here each operation lists the error statuses it can answer, each with the real body:
+here each operation lists the error statuses it can answer, each with the real body
+(ErrorResponsesPlugin, added by init_api):
 
 - 400 a malformed request (a body that is not JSON, a NUL byte), and 503 the database
   connection lost (core/web.py): any operation;
@@ -28,11 +29,6 @@ from pm_platform.core.schemas import ErrorSchema
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 WRITES = ("post", "put", "patch", "delete")
-
-
-class PlatformApi(Api):
-    ERROR_SCHEMA = ErrorSchema
-    DEFAULT_ERROR_RESPONSE_NAME = None  # no catch-all `default`: each status is declared
 
 
 def error_statuses(method: str, operation: dict, access: str, has_path_args: bool) -> set[int]:
@@ -81,7 +77,11 @@ def upload_body(file_field: str, description: str, **text_fields: dict) -> dict:
         "type": "object", "properties": properties, "required": [file_field, *text_fields]}}}}
 
 
-def init_api(api: PlatformApi, app) -> None:
+def init_api(api: Api, app) -> None:
+    """Bind flask-smorest's Api (extensions.api) to the app with the real error body as its
+    ERROR_SCHEMA and no catch-all `default` response: each status is declared."""
+    api.ERROR_SCHEMA = ErrorSchema
+    api.DEFAULT_ERROR_RESPONSE_NAME = None
     api.init_app(app, spec_kwargs={"info": {"description": "pm_platform JSON API"},
                                    "extra_plugins": [ErrorResponsesPlugin(app)]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
