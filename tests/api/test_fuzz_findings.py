@@ -124,3 +124,21 @@ def test_paper_ballot_unit_beyond_the_integer_is_not_found(client, api, world, s
                          content_type="multipart/form-data")
     assert answer.status_code == 404
     assert answer.get_json()["error"]["field"] == "unit_id"
+
+
+def test_nul_byte_in_a_json_string_is_a_400(client, api, world, session):
+    """"\\u0000" in a JSON string reached PostgreSQL, whose text cannot hold it: a 500 (the
+    NUL-byte rule covered paths, queries and forms, not JSON bodies)."""
+    compound = world.compounds[0].id
+    owner = api(world.user(session, "owner"))
+    answer = client.post("/api/v1/workorders", headers=owner,
+                         json={"compound_id": compound, "category": "water", "description": "a\u0000b"})
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_request"
+    manager = api(world.user(session, "firm_manager"))
+    answer = client.post(f"/api/v1/compounds/{compound}/locker-contracts", headers=manager, json={
+        "operator": "丰巢", "monthly_rent_fen": 1, "commission_fen": 0, "starts_on": "2026-01-01",
+        "nested": [{"\u0000": 1}]})
+    assert answer.status_code == 400
+    answer = client.post("/api/v1/workorders", headers=owner,
+                         json={"compound_id": compound, "category": "water", "description": "漏水"})
+    assert answer.status_code == 201
