@@ -31,7 +31,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from pm_platform.extensions import db, limiter
-from tests import factories
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
@@ -87,7 +86,8 @@ def fuzz_world(session, world):
     session.commit()
     limiter.reset()  # the fuzz spends the rate limits (ID checks: 10 an hour); no other test pays for it
     known = {"compound_id": compound.id, "unit_id": unit.id, "lot_id": lot.id, "contract_id": contract.id,
-             "fee_item_id": item.id, "work_order_id": order.id, "vehicle_id": vehicle.id, "motion_id": motion.id}
+             "fee_item_id": item.id, "work_order_id": order.id, "vehicle_id": vehicle.id, "motion_id": motion.id,
+             "provider": "sandbox"}
     yield {"known": known, "manager": manager, "owner": owner, "committee": committee,
            "community": world.user(session, "community"),
            "devices": {"gate": gate_key, "locker": locker_key}, "site": site}

@@ -142,3 +142,15 @@ def test_nul_byte_in_a_json_string_is_a_400(client, api, world, session):
     answer = client.post("/api/v1/workorders", headers=owner,
                          json={"compound_id": compound, "category": "water", "description": "漏水"})
     assert answer.status_code == 201
+
+
+def test_payment_callback_bad_signature_is_a_declared_401(client):
+    """The callback is public (no token), so the document declared no 401, but a missing or
+    wrong signature answers 401 bad_signature: an undeclared status."""
+    answer = client.post("/api/v1/payments/callbacks/sandbox", json={"order_no": "X"})
+    assert answer.status_code == 401 and answer.get_json()["error"]["code"] == "bad_signature"
+    document = client.get("/api/openapi.json").get_json()
+    callback = document["paths"]["/api/v1/payments/callbacks/{provider}"]["post"]
+    assert callback["responses"]["401"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"}
+    assert callback["security"] == []
