@@ -15,7 +15,7 @@ DOMAINS = ["core", "places", "fees", "revenue", "parking", "lockers", "committee
 def create_app(config: dict | None = None) -> Flask:
     from pm_platform import extensions as ext
     from pm_platform.api.auth import authenticate_api_request
-    from pm_platform.core import headers, i18n, logs, metrics, routing, transaction, web
+    from pm_platform.core import apidoc, headers, i18n, logs, metrics, routing, transaction, web
     from pm_platform.core.secrets_config import configure_secrets
     from tasks.celery_app import celery_init_app
 
@@ -43,8 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     ext.babel.init_app(app, locale_selector=web.select_locale)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     ext.limiter.init_app(app)
-    ext.api.init_app(app, spec_kwargs={"info": {"description": "pm_platform JSON API"}})
-    ext.api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    apidoc.init_api(ext.api, app)
     ext.api.register_converter(routing.IdConverter, routing.id_parameter_schema)
     celery_init_app(app)
 

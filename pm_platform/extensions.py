@@ -81,5 +81,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-api = Api()
+api = Api()  # its error body and statuses: core/apidoc.init_api
 talisman = Talisman()

@@ -12,7 +12,9 @@ from pm_platform.committees.schemas import (
     ProxyReviewSchema, ProxySchema, PublicReceiptSchema, ReceiptSchema, RuleSetInSchema, RuleSetSchema,
     TallySchema, VerificationInSchema, VerificationSchema,
 )
-from pm_platform.core.errors import ValidationError
+from pm_platform.core.apidoc import upload_body
+from pm_platform.core.errors import NotFound, ValidationError
+from pm_platform.core.schemas import DB_INT
 from pm_platform.extensions import db, limiter
 from pm_platform.places import scope
 
@@ -30,6 +32,8 @@ def _upload(field: str) -> tuple[str, bytes]:
 @limiter.limit("10 per hour")  # ID and certificate numbers must not be guessable by brute force
 @blp.arguments(VerificationInSchema)
 @blp.response(201, VerificationSchema)
+@blp.alt_response(429, description="more than 10 tries in an hour: error.retry_after (and Retry-After) says "
+                                   "how many seconds to wait")
 def verify_ownership(data):
     owner = service.verify_ownership(db.session, current_user, data["id_number"], data["certificate_no"])
     db.session.commit()
@@ -96,6 +100,8 @@ def receipts(motion_id: int):
 
 
 @blp.post("/motions/<int:motion_id>/proxies")
+@blp.doc(requestBody=upload_body("letter", "the signed letter of authorisation (PDF or photo)",
+                                 holder={"type": "string", "description": "the proxy holder's account name"}))
 @blp.response(201, ProxySchema)
 def submit_proxy(motion_id: int):
     name, letter = _upload("letter")
@@ -114,12 +120,18 @@ def review_proxy(data, proxy_id: int):
 
 
 @blp.post("/motions/<int:motion_id>/paper-ballots")
+@blp.doc(requestBody=upload_body("scan", "the scanned paper ballot",
+                                 unit_id={"type": "integer", "description": "a unit of the voter",
+                                          "minimum": -DB_INT, "maximum": DB_INT},
+                                 choice={"type": "string", "enum": ["agree", "disagree", "abstain"]}))
 @blp.response(201, PaperSchema)
 def enter_paper_ballot(motion_id: int):
     name, scan = _upload("scan")
     unit_id = request.form.get("unit_id", type=int)
     if unit_id is None:
         raise ValidationError("unit_id is required", "unit_id")
+    if abs(unit_id) > DB_INT:  # beyond the database's integer: no such unit (not an overflow)
+        raise NotFound("that unit is not on this motion's register", "unit_id")
     paper = service.enter_paper_ballot(db.session, current_user, motion_id, unit_id,
                                        request.form.get("choice", ""), name, scan)
     db.session.commit()

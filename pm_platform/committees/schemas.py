@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from pm_platform.committees.models import CHOICES
 from pm_platform.committees.rules import CATEGORIES
+from pm_platform.core.schemas import Int, UtcDateTime
 
 
 class VerificationInSchema(Schema):
@@ -25,8 +26,8 @@ class MotionInSchema(Schema):
     opens_at = fields.AwareDateTime(required=True, default_timezone=None)
     closes_at = fields.AwareDateTime(required=True, default_timezone=None)
     notice_on = fields.Date(load_default=None, allow_none=True)
-    seats = fields.Integer(load_default=None, allow_none=True)
-    candidates = fields.List(fields.Integer(), load_default=None, metadata={"description": "owner ids (elections)"})
+    seats = Int(load_default=None, allow_none=True)
+    candidates = fields.List(Int(), load_default=None, metadata={"description": "owner ids (elections)"})
 
 
 class CandidateSchema(Schema):
@@ -44,19 +45,19 @@ class MotionSchema(Schema):
     status = fields.String()
     seats = fields.Integer(allow_none=True)
     notice_on = fields.Date(allow_none=True)
-    opens_at = fields.DateTime()
-    closes_at = fields.DateTime()
+    opens_at = UtcDateTime()
+    closes_at = UtcDateTime()
     register_hash = fields.String(allow_none=True)
     A = fields.Integer(attribute="total_area_cm2", allow_none=True)
     N = fields.Integer(attribute="total_owners", allow_none=True)
-    objection_ends_at = fields.DateTime(allow_none=True)
+    objection_ends_at = UtcDateTime(allow_none=True)
     candidates = fields.List(fields.Nested(CandidateSchema))
 
 
 class BallotInSchema(Schema):
     choice = fields.String(load_default=None, validate=validate.OneOf(CHOICES))
-    candidates = fields.List(fields.Integer(), load_default=None)
-    proxy_id = fields.Integer(load_default=None, metadata={"description": "vote as the holder of this accepted proxy"})
+    candidates = fields.List(Int(), load_default=None)
+    proxy_id = Int(load_default=None, metadata={"description": "vote as the holder of this accepted proxy"})
 
 
 class ReceiptSchema(Schema):
@@ -124,15 +125,15 @@ class PaperSchema(Schema):
 
 
 class RuleSetInSchema(Schema):
-    participation = fields.List(fields.Integer(), load_default=[2, 3], validate=validate.Length(equal=2),
+    participation = fields.List(Int(), load_default=[2, 3], validate=validate.Length(equal=2),
                                 metadata={"description": "[num, den]: A_P/A and N_P/N at least num/den"})
     ordinary = fields.List(fields.Raw(), load_default=[1, 2, True], validate=validate.Length(min=2, max=3),
                            metadata={"description": "[num, den, strict]"})
     special = fields.List(fields.Raw(), load_default=[3, 4, False], validate=validate.Length(min=2, max=3),
                           metadata={"description": "[num, den, strict]"})
     nonvoter_clause = fields.Boolean(load_default=False)
-    proxy_limit = fields.Integer(load_default=5)
-    objection_days = fields.Integer(load_default=7)
+    proxy_limit = Int(load_default=5)
+    objection_days = Int(load_default=7)
 
 
 class RuleSetSchema(Schema):
@@ -155,4 +156,4 @@ class ObjectionSchema(Schema):
     id = fields.Integer()
     motion_id = fields.Integer()
     text = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1  # the database's integer (every primary key is one)
@@ -40,16 +41,31 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 
 def _has_nul(values) -> bool:
-    return any("\x00" in key or any("\x00" in value for value in values.getlist(key)) for key in values)
+    # a multipart part whose name werkzeug cannot read (a raw CR in it) has the key None
+    return any("\x00" in (key or "") or any("\x00" in (value or "") for value in values.getlist(key))
+               for key in values)
+
+
+def _json_has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in key or _json_has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_json_has_nul(item) for item in value)
+    return False
 
 
 def refuse_nul_bytes():
-    """A NUL byte anywhere a service could read it is a 400 before any view runs."""
+    """A NUL byte anywhere a service could read it is a 400 before any view runs: the path, the
+    query, a form, a JSON body ("\u0000" in a string reached PostgreSQL: a 500)."""
     if "\x00" in request.path or _has_nul(request.args):
         abort(400)
-    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
-            "application/x-www-form-urlencoded", "multipart/form-data") and _has_nul(request.form):
-        abort(400)
+    if request.method in ("POST", "PUT", "PATCH"):
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and _has_nul(request.form):
+            abort(400)
+        if request.is_json and _json_has_nul(request.get_json(silent=True)):
+            abort(400)
 
 
 def keep_private(response):
@@ -65,8 +81,28 @@ def keep_private(response):
     return response
 
 
+def id_beyond_range_is_not_found():
+    """werkzeug checks a route's methods before its converters: a POST to `/…/2147483648/units`,
+    an address that takes only GET, came back 405 naming GET, where a GET to it is a 404. When
+    the address answers none of the methods the 405 names, it does not exist: 404."""
+    exc = request.routing_exception
+    if not isinstance(exc, MethodNotAllowed) or not exc.valid_methods:
+        return
+    adapter = current_app.create_url_adapter(request)
+    for method in exc.valid_methods:
+        try:
+            adapter.match(method=method)
+        except (NotFound, MethodNotAllowed):
+            continue
+        except HTTPException:  # a redirect: the address exists
+            return
+        return
+    abort(404)
+
+
 def install(app: Flask) -> None:
     """Call before any blueprint is registered (rules bind their converters when added)."""
     app.url_map.converters["int"] = IdConverter
+    app.before_request(id_beyond_range_is_not_found)
     app.before_request(refuse_nul_bytes)
     app.after_request(keep_private)

@@ -83,6 +83,12 @@ def wait_text(seconds: int) -> str:
     return _("%(minutes)d minutes", minutes=math.ceil(seconds / 60))
 
 
+def _exception_headers(exc: HTTPException) -> dict:
+    """The headers werkzeug's own answer to `exc` carries besides its content type: a 405's
+    `Allow` (which methods the address takes), a 401's `WWW-Authenticate`."""
+    return {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
@@ -112,11 +118,13 @@ def register_error_handlers(app: Flask) -> None:
                     wait=wait_text(seconds)))
             return response, status, {"Retry-After": str(seconds)}
         if wants_json():
-            return error_response(status, code, exc.description or exc.name)
+            response, status = error_response(status, code, exc.description or exc.name)
+            return response, status, _exception_headers(exc)
         if isinstance(exc, CSRFError):
             return error_response(400, "csrf", str(CSRF_MESSAGE))
         message = PAGE_MESSAGES.get(500 if status >= 500 else status)
-        return error_response(status, code, str(message) if message else exc.description or exc.name)
+        response, status = error_response(status, code, str(message) if message else exc.description or exc.name)
+        return response, status, _exception_headers(exc)
 
     @app.errorhandler(IntegrityError)
     def made_twice_at_once(exc: IntegrityError):

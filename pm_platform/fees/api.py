@@ -82,7 +82,10 @@ def record_payment(data):
 
 @blp.post("/payments/callbacks/<provider>")
 @public
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "description": "the provider's payment notice, signed in its headers"}}}})
 @blp.response(200, CallbackResultSchema)
+@blp.alt_response(401, description="a missing, wrong or stale signature (bad_signature, stale_callback)")
 def payment_callback(provider: str):
     """A payment provider's signed notice (sandbox: HMAC-SHA256 of timestamp + "." + raw body)."""
     order = payments.handle_callback(db.session, provider, request.headers, request.get_data())

@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from pm_platform.core import clock
 from pm_platform.core.money import MAX_RATE_FEN
+from pm_platform.core.schemas import Int, UtcDateTime
 from pm_platform.fees.models import APPLIES_TO, CYCLES, FEE_KINDS
 from pm_platform.fees.service import CLERK_CHANNELS
 
@@ -14,15 +15,15 @@ PERIOD = validate.Regexp(clock.PERIOD_PATTERN, error="period must look like 2026
 class FeeItemInSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     kind = fields.String(required=True, validate=validate.OneOf(FEE_KINDS))
-    rate_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_RATE_FEN))
+    rate_fen = Int(required=True, strict=True, validate=validate.Range(min=0, max=MAX_RATE_FEN))
     applies_to = fields.String(load_default="all", validate=validate.OneOf(APPLIES_TO))
     cycle = fields.String(load_default="monthly", validate=validate.OneOf(CYCLES))
-    due_day = fields.Integer(load_default=15, strict=True, validate=validate.Range(min=1, max=28))
+    due_day = Int(load_default=15, strict=True, validate=validate.Range(min=1, max=28))
     from_period = fields.String(required=True, validate=PERIOD)
 
 
 class FeeRateInSchema(Schema):
-    rate_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_RATE_FEN))
+    rate_fen = Int(required=True, strict=True, validate=validate.Range(min=0, max=MAX_RATE_FEN))
     from_period = fields.String(required=True, validate=PERIOD)
 
 
@@ -71,11 +72,11 @@ class BillSchema(Schema):
 
 
 class PaymentInSchema(Schema):
-    unit_id = fields.Integer(required=True, strict=True)
-    amount_fen = fields.Integer(required=True, strict=True)
+    unit_id = Int(required=True, strict=True)
+    amount_fen = Int(required=True, strict=True)
     channel = fields.String(required=True, validate=validate.OneOf(CLERK_CHANNELS))
     reference = fields.String(load_default="", validate=validate.Length(max=100))
-    bill_ids = fields.List(fields.Integer(strict=True), load_default=None,
+    bill_ids = fields.List(Int(strict=True), load_default=None,
                            metadata={"description": "bills to pay first (optional); the rest goes oldest first"})
 
 
@@ -92,7 +93,7 @@ class PaymentSchema(Schema):
     amount_fen = fields.Integer()
     reference = fields.String()
     receipt_no = fields.String()
-    paid_at = fields.DateTime()
+    paid_at = UtcDateTime()
     allocations = fields.List(fields.Nested(AllocationSchema))
     credit_fen = fields.Method("_credit", metadata={"description": "the part of this payment kept as prepayment credit"})
 

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from pm_platform.core.schemas import Int
 from pm_platform.lockers.models import EVENT_KINDS
 
 
 class LockerEventInSchema(Schema):
     event_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    site_id = fields.Integer(required=True, strict=True)
+    site_id = Int(required=True, strict=True)
     parcel_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
     kind = fields.String(required=True, validate=validate.OneOf(EVENT_KINDS))
     at = fields.String(required=True, metadata={"description": "ISO 8601; without an offset it is Shanghai time"})
-    unit_id = fields.Integer(load_default=None, allow_none=True, strict=True,
-                             metadata={"description": "the addressee's unit, where the parcel names one"})
+    unit_id = Int(load_default=None, allow_none=True, strict=True,
+                  metadata={"description": "the addressee's unit, where the parcel names one"})
 
 
 class LockerAnswerSchema(Schema):
@@ -25,10 +26,10 @@ class LockerAnswerSchema(Schema):
 
 class LockerContractInSchema(Schema):
     operator = fields.String(required=True)
-    monthly_rent_fen = fields.Integer(required=True, strict=True, metadata={"description": "site rent a month, in fen"})
-    commission_fen = fields.Integer(required=True, strict=True, metadata={"description": "per parcel deposited, in fen"})
-    free_hours = fields.Integer(load_default=48, strict=True,
-                                metadata={"description": "hours a parcel may wait before it is overdue"})
+    monthly_rent_fen = Int(required=True, strict=True, metadata={"description": "site rent a month, in fen"})
+    commission_fen = Int(required=True, strict=True, metadata={"description": "per parcel deposited, in fen"})
+    free_hours = Int(load_default=48, strict=True,
+                     metadata={"description": "hours a parcel may wait before it is overdue"})
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(load_default=None, allow_none=True)
 

@@ -4,22 +4,16 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from pm_platform.core import clock
+from pm_platform.core.schemas import Int, UtcDateTime
 from pm_platform.parking.models import CAR_TYPES, DIRECTIONS, LIST_KINDS
 from pm_platform.parking.service import MAX_AMOUNT_FEN, MAX_MINUTES
 
 _AMOUNT = validate.Range(max=MAX_AMOUNT_FEN)   # below 0 the service refuses, naming the field
 
 
-class UtcDateTime(fields.DateTime):
-    """A stored time, written with its UTC offset (SQLite hands back naive UTC)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(clock.as_utc(value) if value is not None else None, attr, obj, **kwargs)
-
-
 class ParkingLotInSchema(Schema):
     name = fields.String(required=True)
-    capacity = fields.Integer(required=True, strict=True)
+    capacity = Int(required=True, strict=True)
     # validated by tariffs.tariff_from_dict, which names the bad field
     tariff = fields.Dict(required=True)
 
@@ -36,7 +30,7 @@ class ParkingLotSchema(Schema):
 
 class GateEventInSchema(Schema):
     event_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    lot_id = fields.Integer(required=True, strict=True)
+    lot_id = Int(required=True, strict=True)
     plate = fields.String(required=True, validate=validate.Length(max=40))
     direction = fields.String(required=True, validate=validate.OneOf(DIRECTIONS))
     at = fields.String(required=True, metadata={"description": "ISO 8601; without an offset it is Shanghai time"})
@@ -75,10 +69,10 @@ class ParkingTariffSchema(Schema):
 
 
 class ParkingPassInSchema(Schema):
-    lot_id = fields.Integer(required=True, strict=True)
+    lot_id = Int(required=True, strict=True)
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(required=True, metadata={"description": "the last day covered (inclusive)"})
-    price_fen = fields.Integer(required=True, strict=True, validate=_AMOUNT)
+    price_fen = Int(required=True, strict=True, validate=_AMOUNT)
 
 
 class ParkingPassSchema(Schema):
@@ -94,7 +88,7 @@ class ParkingPassSchema(Schema):
 class VehicleInSchema(Schema):
     plate = fields.String(required=True, validate=validate.Length(max=40))
     car_type = fields.String(required=True, validate=validate.OneOf(CAR_TYPES))
-    unit_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    unit_id = Int(load_default=None, allow_none=True, strict=True)
 
 
 class VehicleSchema(Schema):
@@ -122,8 +116,8 @@ class ParkingCouponInSchema(Schema):
     plate = fields.String(required=True, validate=validate.Length(max=40))
     issuer = fields.String(load_default="", validate=validate.Length(max=100),
                            metadata={"description": "the merchant's name; empty for the office"})
-    free_minutes = fields.Integer(load_default=0, strict=True, validate=validate.Range(max=MAX_MINUTES))
-    amount_off_fen = fields.Integer(load_default=0, strict=True, validate=_AMOUNT)
+    free_minutes = Int(load_default=0, strict=True, validate=validate.Range(max=MAX_MINUTES))
+    amount_off_fen = Int(load_default=0, strict=True, validate=_AMOUNT)
 
 
 class ParkingCouponSchema(Schema):

@@ -5,6 +5,7 @@ from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from pm_platform.core.apidoc import upload_body
 from pm_platform.core.errors import ValidationError
 from pm_platform.extensions import db
 from pm_platform.places import roster, scope, service
@@ -63,6 +64,7 @@ def list_units(args, compound_id: int):
 
 
 @blp.post("/compounds/<int:compound_id>/roster")
+@blp.doc(requestBody=upload_body("file", "the roster, .xlsx or .csv"))
 @blp.response(200, RosterResultSchema)
 @blp.alt_response(422, description="Row errors: {error: {code, message, field, rows: [{row, column, message}]}}")
 def import_roster(compound_id: int):

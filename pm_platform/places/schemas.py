@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from pm_platform.core.money import format_area_m2
+from pm_platform.core.schemas import Int
 from pm_platform.places.models import AREA_KINDS
 
 
@@ -22,7 +23,7 @@ class MeSchema(Schema):
 class PlaceInSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(AREA_KINDS))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    parent_id = fields.Integer(load_default=None, allow_none=True)
+    parent_id = Int(load_default=None, allow_none=True)
 
 
 class PlaceSchema(Schema):
@@ -34,7 +35,7 @@ class PlaceSchema(Schema):
 
 class CompoundInSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    community_id = fields.Integer(required=True)
+    community_id = Int(required=True)
     address = fields.String(load_default="", validate=validate.Length(max=300))
 
 
@@ -58,8 +59,8 @@ class UnitSchema(Schema):
 
 
 class PageArgsSchema(Schema):
-    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = Int(load_default=500, validate=validate.Range(min=1, max=5000))
+    offset = Int(load_default=0, validate=validate.Range(min=0))
 
 
 class RosterResultSchema(Schema):

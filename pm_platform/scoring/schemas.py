@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from pm_platform.core import clock
+from pm_platform.core.schemas import Int, UtcDateTime
 from pm_platform.scoring.models import SPOT_ITEMS, SPOT_MAX
 
 
@@ -75,7 +76,7 @@ class CardRevisionSchema(Schema):
     is_current = fields.Boolean()
     total = Points(allow_none=True)
     reason = fields.String()
-    computed_at = fields.DateTime()
+    computed_at = UtcDateTime()
 
 
 class CardSchema(CardSummarySchema):
@@ -84,7 +85,7 @@ class CardSchema(CardSummarySchema):
     community_id = fields.Integer()
     is_current = fields.Boolean()
     reason = fields.String()
-    computed_at = fields.DateTime()
+    computed_at = UtcDateTime()
     lines = fields.List(fields.Nested(ScoreLineSchema))
     revisions = fields.List(fields.Nested(CardRevisionSchema))
 
@@ -102,7 +103,7 @@ class RedBlackSchema(Schema):
     month = fields.String()
     scope = fields.String()
     published = fields.Boolean()
-    published_at = fields.DateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
     entries = fields.List(fields.Nested(RedBlackEntrySchema))
 
 
@@ -112,7 +113,7 @@ class SpotPhotoInSchema(Schema):
 
 
 class SpotItemInSchema(Schema):
-    score = fields.Integer(required=True, strict=True, validate=validate.Range(0, SPOT_MAX))
+    score = Int(required=True, strict=True, validate=validate.Range(0, SPOT_MAX))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
     photos = fields.List(fields.Nested(SpotPhotoInSchema), load_default=list, validate=validate.Length(max=5))
 

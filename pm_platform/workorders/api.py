@@ -69,7 +69,7 @@ def rate(data, work_order_id: int):
 
 
 @blp.post("/workorders/imports/12345")
-@blp.arguments(ImportArgsSchema, location="form")
+@blp.arguments(ImportArgsSchema, location="form", content_type="multipart/form-data")
 @blp.response(200, ImportResultSchema)
 @blp.alt_response(422, description="Row errors: {error: {code, message, field, rows: [{row, column, message}]}}")
 def import_hotline(args):

@@ -7,6 +7,7 @@ import binascii
 from marshmallow import Schema, ValidationError, fields, validate
 
 from pm_platform.core import clock
+from pm_platform.core.schemas import Int
 from pm_platform.workorders.models import CATEGORIES, PRIORITIES, SOURCES, STATUSES
 from pm_platform.workorders.photos import MAX_PHOTOS
 
@@ -25,14 +26,14 @@ class Base64Photo(fields.String):
 
 
 class WorkOrderInSchema(Schema):
-    compound_id = fields.Integer(required=True)
+    compound_id = Int(required=True)
     source = fields.String(load_default="resident", validate=validate.OneOf(SOURCES))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     priority = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PRIORITIES))
-    unit_id = fields.Integer(load_default=None, allow_none=True)
-    building_id = fields.Integer(load_default=None, allow_none=True)
-    facility_id = fields.Integer(load_default=None, allow_none=True)
+    unit_id = Int(load_default=None, allow_none=True)
+    building_id = Int(load_default=None, allow_none=True)
+    facility_id = Int(load_default=None, allow_none=True)
     lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
     lng = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
     external_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
@@ -45,11 +46,11 @@ class TransitionInSchema(Schema):
     to = fields.String(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
     photos = fields.List(Base64Photo(), load_default=list, validate=validate.Length(max=MAX_PHOTOS))
-    assignee_id = fields.Integer(load_default=None, allow_none=True)
+    assignee_id = Int(load_default=None, allow_none=True)
 
 
 class RatingInSchema(Schema):
-    stars = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
+    stars = Int(required=True, strict=True, validate=validate.Range(1, 5))
     comment = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
@@ -95,13 +96,16 @@ class WorkOrderSchema(WorkOrderSummarySchema):
 
 class ListArgsSchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
-    compound_id = fields.Integer(load_default=None)
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    compound_id = Int(load_default=None)
+    limit = Int(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = Int(load_default=0, validate=validate.Range(min=0))
 
 
 class ImportArgsSchema(Schema):
-    compound_id = fields.Integer(load_default=None, allow_none=True)
+    compound_id = Int(load_default=None, allow_none=True)
+    # read from request.files by the view; here so the document shows the upload
+    file = fields.Raw(load_default=None, metadata={"type": "string", "format": "binary",
+                                                   "description": "the 12345 tickets, .xlsx or .csv (required)"})
 
 
 class ImportResultSchema(Schema):

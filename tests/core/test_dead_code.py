@@ -20,6 +20,7 @@ HOOKS = {
     "process_formdata", "_value", "pre_validate",  # WTForms fields
     "get_cookie_secure",                           # Flask's session interface
     "get_id",                                      # Flask-Login
+    "operation_helper",                            # apispec plugins (core/apidoc.py)
     "_credit", "_facility",                        # marshmallow fields.Method("…")
     "write_csv",  # core/sheets: the CSV writer whose output the importers read (round-trip tested)
     "ErrorSchema",  # core/schemas: the error body the OpenAPI document declares
