@@ -36,7 +36,6 @@ def _upload(field: str) -> tuple[str, bytes]:
                                    "how many seconds to wait")
 def verify_ownership(data):
     owner = service.verify_ownership(db.session, current_user, data["id_number"], data["certificate_no"])
-    db.session.commit()
     return {"owner_id": owner.id, "name": owner.name,
             "compound_ids": sorted({o.unit.compound_id for o in owner.ownerships})}
 
@@ -55,7 +54,6 @@ def create_motion(data, compound_id: int):
                                    category=data["category"], opens_at=data["opens_at"], closes_at=data["closes_at"],
                                    notice_on=data["notice_on"], seats=data["seats"],
                                    candidate_owner_ids=data["candidates"])
-    db.session.commit()
     return motion
 
 
@@ -69,7 +67,6 @@ def get_motion(motion_id: int):
 @blp.response(200, MotionSchema)
 def open_motion(motion_id: int):
     motion = service.open_motion(db.session, current_user, motion_id)
-    db.session.commit()
     return motion
 
 
@@ -79,7 +76,6 @@ def open_motion(motion_id: int):
 def cast_ballot(data, motion_id: int):
     ballot = service.cast_ballot(db.session, current_user, motion_id, choice=data["choice"],
                                  candidates=data["candidates"], proxy_id=data["proxy_id"])
-    db.session.commit()
     return ballot
 
 
@@ -106,7 +102,6 @@ def receipts(motion_id: int):
 def submit_proxy(motion_id: int):
     name, letter = _upload("letter")
     proxy = service.submit_proxy(db.session, current_user, motion_id, request.form.get("holder", ""), name, letter)
-    db.session.commit()
     return proxy
 
 
@@ -115,7 +110,6 @@ def submit_proxy(motion_id: int):
 @blp.response(200, ProxySchema)
 def review_proxy(data, proxy_id: int):
     proxy = service.review_proxy(db.session, current_user, proxy_id, data["accept"])
-    db.session.commit()
     return proxy
 
 
@@ -134,7 +128,6 @@ def enter_paper_ballot(motion_id: int):
         raise NotFound("that unit is not on this motion's register", "unit_id")
     paper = service.enter_paper_ballot(db.session, current_user, motion_id, unit_id,
                                        request.form.get("choice", ""), name, scan)
-    db.session.commit()
     return {"id": paper.id, "motion_id": paper.motion_id, "choice": paper.choice, "status": paper.status,
             "counted_receipt": None}
 
@@ -143,7 +136,6 @@ def enter_paper_ballot(motion_id: int):
 @blp.response(200, PaperSchema)
 def confirm_paper_ballot(paper_id: int):
     paper, ballot = service.confirm_paper_ballot(db.session, current_user, paper_id)
-    db.session.commit()
     return {"id": paper.id, "motion_id": paper.motion_id, "choice": paper.choice, "status": paper.status,
             "counted_receipt": ballot.receipt if ballot else None}
 
@@ -153,7 +145,6 @@ def confirm_paper_ballot(paper_id: int):
 @blp.response(201, RuleSetSchema)
 def adopt_rule_set(data, compound_id: int):
     rule_set = service.adopt_rule_set(db.session, current_user, compound_id, **data)
-    db.session.commit()
     return rule_set
 
 
@@ -168,5 +159,4 @@ def list_rule_sets(compound_id: int):
 @blp.response(201, ObjectionSchema)
 def raise_objection(data, motion_id: int):
     objection = service.raise_objection(db.session, current_user, motion_id, data["text"])
-    db.session.commit()
     return objection

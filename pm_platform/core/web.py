@@ -35,6 +35,14 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return render_template("errors/error.html", status=status, message=message, extra=extra or {}), status
 
 
+def refusal_kept(exc: DomainError):
+    """A JSON refusal for a request whose record is kept all the same (a gate event that is out of
+    order is stored, then refused): answered, not raised, so the request still commits."""
+    response, status = error_response(exc.status, exc.code, exc.message, exc.field)
+    response.status_code = status
+    return response
+
+
 def _validation_message(messages) -> tuple[str, str | None]:
     """First problem of a webargs/marshmallow error dict, as (message, field)."""
     for _location, fields in (messages or {}).items():

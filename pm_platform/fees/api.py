@@ -30,7 +30,6 @@ def list_fee_items(compound_id: int):
 @blp.response(201, FeeItemSchema)
 def create_fee_item(data, compound_id: int):
     item = service.create_fee_item(db.session, current_user, compound_id, **data)
-    db.session.commit()
     return item
 
 
@@ -40,7 +39,6 @@ def create_fee_item(data, compound_id: int):
 def set_fee_rate(data, fee_item_id: int):
     """A new rate from a period on; bills already issued keep their amounts."""
     rate = service.set_fee_rate(db.session, current_user, fee_item_id, data["rate_fen"], data["from_period"])
-    db.session.commit()
     return rate
 
 
@@ -50,7 +48,6 @@ def set_fee_rate(data, fee_item_id: int):
 def start_billing_run(data, compound_id: int):
     """Queue a billing run; with no Redis it runs at once and the answer has its counts."""
     run = service.start_billing_run(db.session, current_user, "compound", compound_id, data["period"])
-    db.session.commit()
     return run
 
 
@@ -76,7 +73,6 @@ def record_payment(data):
     first payment."""
     payment = service.record_payment(db.session, current_user, data["unit_id"], data["amount_fen"], data["channel"],
                                      data["reference"], data["bill_ids"])
-    db.session.commit()
     return payment
 
 
@@ -89,7 +85,6 @@ def record_payment(data):
 def payment_callback(provider: str):
     """A payment provider's signed notice (sandbox: HMAC-SHA256 of timestamp + "." + raw body)."""
     order = payments.handle_callback(db.session, provider, request.headers, request.get_data())
-    db.session.commit()
     return {"order_no": order.order_no, "status": order.status}
 
 

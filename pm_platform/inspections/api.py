@@ -17,7 +17,6 @@ def get_label(token: str):
     """Open a scanned label: an assigned inspector gets the facility and its checklist (and the
     scan is recorded at server time); anyone else only the facility's public name."""
     view = scanning.open_label(db.session, current_user, token)
-    db.session.commit()
     return view
 
 
@@ -32,7 +31,6 @@ def submit_record(data):
         answers=data["answers"], lat=data["lat"], lng=data["lng"], accuracy_m=data["accuracy_m"],
         scanned_at=data["scanned_at"], photos=photos))
     payload = scanning.record_payload(db.session, record)
-    db.session.commit()
     return payload, 201 if created else 200
 
 

@@ -31,7 +31,6 @@ def create_locker_contract(data, compound_id: int):
         db.session, current_user, compound_id, data["operator"], monthly_rent_fen=data["monthly_rent_fen"],
         commission_fen=data["commission_fen"], free_hours=data["free_hours"], starts_on=data["starts_on"],
         ends_on=data["ends_on"])
-    db.session.commit()
     return contract
 
 
@@ -41,7 +40,6 @@ def create_locker_contract(data, compound_id: int):
 @blp.alt_response(409, description="the compound already has a site of this name")
 def create_locker_site(data, contract_id: int):
     site = service.create_site(db.session, current_user, contract_id, data["name"])
-    db.session.commit()
     return site
 
 
@@ -61,6 +59,5 @@ def post_locker_event(data):
     answer = service.record_locker_event(
         db.session, current_device(), event_id=data["event_id"], site_id=data["site_id"], parcel_id=data["parcel_id"],
         kind=data["kind"], at=clock.parse_device_time(data["at"]), unit_id=data["unit_id"])
-    db.session.commit()
     return {"event_id": answer.event.event_id, "parcel_id": answer.parcel.parcel_code, "kind": answer.event.kind,
             "duplicate": answer.duplicate}

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from pm_platform.api.auth import current_device, device_only
 from pm_platform.core import clock
 from pm_platform.core.errors import Conflict, ValidationError
+from pm_platform.core.web import refusal_kept
 from pm_platform.extensions import db
 from pm_platform.parking import gate, service, tariffs
 from pm_platform.parking.schemas import (
@@ -33,7 +34,6 @@ def _lot_body(lot) -> dict:
 @blp.response(201, ParkingLotSchema)
 def create_parking_lot(data, compound_id: int):
     lot = service.create_lot(db.session, current_user, compound_id, data["name"], data["capacity"], data["tariff"])
-    db.session.commit()
     return _lot_body(lot)
 
 
@@ -56,7 +56,6 @@ def list_tariffs(lot_id: int):
 @blp.alt_response(409, description="a tariff for this car type already starts at that moment")
 def set_tariff(data, lot_id: int):
     row = service.set_tariff(db.session, current_user, lot_id, data["car_type"], data["tariff"], data["effective_from"])
-    db.session.commit()
     return next(entry for entry in service.tariff_history(db.session, current_user, lot_id) if entry.row.id == row.id)
 
 
@@ -73,7 +72,6 @@ def list_vehicles(compound_id: int):
 def register_vehicle(data, compound_id: int):
     vehicle = service.register_vehicle(db.session, current_user, compound_id, data["plate"], data["car_type"],
                                        data["unit_id"])
-    db.session.commit()
     return vehicle
 
 
@@ -84,7 +82,6 @@ def sell_pass(data, vehicle_id: int):
     """A pass sold at the office (channel "office")."""
     item = service.sell_pass(db.session, current_user, vehicle_id, data["lot_id"], data["valid_from"],
                              data["valid_to"], data["price_fen"])
-    db.session.commit()
     return item
 
 
@@ -94,7 +91,6 @@ def sell_pass(data, vehicle_id: int):
 def put_plate_list(data, compound_id: int, plate: str):
     """Put a plate on the black or white list (or move it between them)."""
     entry = service.set_plate_list(db.session, current_user, compound_id, plate, data["kind"], data["reason"])
-    db.session.commit()
     return entry
 
 
@@ -105,7 +101,6 @@ def issue_coupon(data, lot_id: int):
     """A merchant's (or the office's) coupon: applies when the plate next leaves the lot."""
     coupon = service.issue_coupon(db.session, current_user, lot_id, data["plate"], data["issuer"],
                                   free_minutes=data["free_minutes"], amount_off_fen=data["amount_off_fen"])
-    db.session.commit()
     return coupon
 
 
@@ -126,12 +121,11 @@ def post_gate_event(data):
 
     try:
         answer = record()
-        db.session.commit()  # rejected events are kept too
     except IntegrityError:   # the same event sent twice at the same moment: the first one stands
         db.session.rollback()
         answer = record()
-    if answer.outcome == "rejected":
+    if answer.outcome == "rejected":  # refused, and kept on record: answered, so the request commits
         error = Conflict if answer.error_code == "out_of_order" else ValidationError
         field = {"bad_plate": "plate", "future_time": "at"}.get(answer.error_code, "at")
-        raise error(answer.message, field, code=answer.error_code)
+        return refusal_kept(error(answer.message, field, code=answer.error_code))
     return answer

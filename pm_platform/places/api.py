@@ -31,7 +31,6 @@ def me():
 @blp.response(201, PlaceSchema)
 def create_place(data):
     area = service.create_area(db.session, current_user, data["kind"], data["name"], data["parent_id"])
-    db.session.commit()
     return area
 
 
@@ -46,7 +45,6 @@ def list_compounds():
 @blp.response(201, CompoundSchema)
 def create_compound(data):
     compound = service.create_compound(db.session, current_user, data["name"], data["community_id"], data["address"])
-    db.session.commit()
     return compound
 
 
@@ -72,5 +70,4 @@ def import_roster(compound_id: int):
     if upload is None or not upload.filename:
         raise ValidationError("attach the roster as multipart field 'file'", "file")
     result = roster.import_roster(db.session, current_user, compound_id, upload.filename, upload.read())
-    db.session.commit()
     return result

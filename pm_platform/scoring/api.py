@@ -56,5 +56,4 @@ def create_spot_check(data, compound_id: int):
              for key, item in data["items"].items()}
     check = service.record_spot_check(db.session, current_user, compound_id, data["checked_on"], items, data["note"],
                                       data["open_work_orders"])
-    db.session.commit()
     return check

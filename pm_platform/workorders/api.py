@@ -25,7 +25,6 @@ STATS_ROLES = scope.OFFICE_ROLES | {"firm_manager", "committee"}
 @blp.response(201, WorkOrderSchema)
 def create_work_order(data):
     order = service.create_work_order(db.session, current_user, **data)
-    db.session.commit()
     return order
 
 
@@ -55,7 +54,6 @@ def get_work_order(work_order_id: int):
 def transition(data, work_order_id: int):
     order = service.transition_work_order(db.session, current_user, work_order_id, data["to"], note=data["note"],
                                           photos=data["photos"], assignee_id=data["assignee_id"])
-    db.session.commit()
     return order
 
 
@@ -64,7 +62,6 @@ def transition(data, work_order_id: int):
 @blp.response(200, WorkOrderSchema)
 def rate(data, work_order_id: int):
     order = service.rate_work_order(db.session, current_user, work_order_id, data["stars"], data["comment"])
-    db.session.commit()
     return order
 
 
@@ -78,7 +75,6 @@ def import_hotline(args):
         raise ValidationError("attach the 12345 tickets as multipart field 'file'", "file")
     result = hotline.import_hotline_tickets(db.session, current_user, upload.filename, upload.read(),
                                             args["compound_id"])
-    db.session.commit()
     return result
 
 
