@@ -83,7 +83,7 @@ def pages(pdf: bytes) -> int:
 
 def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "SECRET_KEY": "bench", "IDENTITY_KEY": "bench",
+    app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "LOCAL_SECRETS": True,
                       "TESTING": False})
     with app.app_context():
         flask_migrate.upgrade(revision="heads")

@@ -119,6 +119,9 @@ def make_handler(stream=None, fmt: str = "json") -> logging.Handler:
     return handler
 
 
+QUIET_LIBRARIES = ("weasyprint", "fontTools")
+
+
 def configure_root(level: str = "INFO", fmt: str = "json", stream=None) -> logging.Handler:
     """Send every logger's lines through one platform handler (replacing an earlier one of ours)."""
     root = logging.getLogger()
@@ -127,6 +130,8 @@ def configure_root(level: str = "INFO", fmt: str = "json", stream=None) -> loggi
     handler = make_handler(stream, fmt)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for chatty in QUIET_LIBRARIES:  # a line per layout step of every PDF is not an event
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     return handler
 
 
