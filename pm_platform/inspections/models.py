@@ -126,6 +126,7 @@ class Plan(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[CreatedAt]
 
+    compound: Mapped[Compound] = relationship()
     stops: Mapped[list[PlanStop]] = relationship(order_by="PlanStop.position", cascade="all, delete-orphan")
     members: Mapped[list[PlanMember]] = relationship(cascade="all, delete-orphan")
 

@@ -484,7 +484,8 @@ def today_for(session: Session, user: User, day: dt.date | None = None) -> list[
     still_open = and_(Round.due_date == day - dt.timedelta(days=1), Round.submit_until > clock.now_utc())
     return list(session.scalars(
         select(Round).where(Round.plan_id.in_(member_plans), or_(Round.due_date == day, still_open))
-        .options(selectinload(Round.items).selectinload(RoundItem.facility), selectinload(Round.plan))
+        .options(selectinload(Round.items).selectinload(RoundItem.facility),
+                 selectinload(Round.plan).joinedload(Plan.compound))
         .order_by(Round.opens_at)))
 
 

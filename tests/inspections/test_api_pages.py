@@ -74,7 +74,8 @@ def test_a_window_across_midnight_belongs_to_the_day_it_opens(session, world, cl
     assert [r.due_date for r in service.today_for(session, staff)] == [dt.date(2026, 11, 23), dt.date(2026, 11, 24)]
     switch_to(login, staff)
     cards = re.findall(r"<h2>(.*?)</h2>", client.get("/inspections/today").get_data(as_text=True))
-    assert [card.split(" · ")[1] for card in cards[:2]] == ["11-23 23:22–11-24 01:22", "11-24 23:22–11-25 01:22"]
+    assert [card.split(" · ")[2] for card in cards[:2]] == ["11-23 23:22–11-24 01:22", "11-24 23:22–11-25 01:22"]
+    assert all(card.startswith(compound.name + " · ") for card in cards)  # which compound each round is in
 
     headers = api(staff)
     tok = token(session, a.id)
