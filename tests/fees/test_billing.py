@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from pm_platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from pm_platform.core.money import area_charge_fen
-from pm_platform.fees import service
+from pm_platform.fees import billing, service
 from pm_platform.fees.models import Bill, BillingRun
 from tests import factories
 
@@ -124,7 +124,7 @@ def test_a_run_killed_half_way_and_run_again_ends_with_one_bill_per_unit_and_ite
             raise RuntimeError("worker killed")
         return real(session_, compound_id, period, run_id)
 
-    monkeypatch.setattr(service, "bill_compound", dies_on_the_second_compound)
+    monkeypatch.setattr(billing, "bill_compound", dies_on_the_second_compound)
     from tasks.fees import run_billing
     with pytest.raises(RuntimeError):
         run_billing.run(run.id)
@@ -133,7 +133,7 @@ def test_a_run_killed_half_way_and_run_again_ends_with_one_bill_per_unit_and_ite
     failed = session.get(BillingRun, run.id)
     assert (failed.status, failed.error) == ("failed", "RuntimeError: worker killed")
 
-    monkeypatch.setattr(service, "bill_compound", real)
+    monkeypatch.setattr(billing, "bill_compound", real)
     run_billing.run(run.id)
     run_billing.run(run.id)  # and a redelivered job on top
     session.expire_all()
