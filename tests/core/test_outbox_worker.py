@@ -35,7 +35,7 @@ def test_jobs_survive_a_redis_outage_and_run_exactly_once(app, worker_env):
 
     # A redelivery of the same message (as after a worker crash) does nothing more.
     from celery import Celery
-    client = Celery(broker=worker_env.redis_url)
+    client = Celery(broker=worker_env.redis_url, set_as_current=False)
     with worker_env.session() as session:
         message = json.loads(session.get(OutboxMessage, ids[0]).args)
     client.send_task("core.echo", args=message, kwargs={"outbox_id": ids[0]})

@@ -71,7 +71,7 @@ def wait(predicate, what: str, timeout: float = 30):
 def kill_mid_job(env, table: str, task: str, args: list) -> None:
     env.start_worker()
     with HeldTable(env, table) as held:
-        Celery(broker=env.redis_url).send_task(task, args=args)
+        Celery(broker=env.redis_url, set_as_current=False).send_task(task, args=args)
         wait(held.worker_waiting, f"the worker to start {task} and wait on {table}")
         time.sleep(0.5 if env.engine.dialect.name == "postgresql" else 1.5)
         env.kill_worker()

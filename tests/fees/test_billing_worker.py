@@ -29,7 +29,7 @@ def test_a_real_worker_bills_the_month_and_a_redelivered_job_adds_nothing(app, w
         assert amounts == [10724, 10724, 10724]  # 89.37 m² × 1.20 yuan
 
     # the broker delivers the job again (as after a worker crash): still one bill per unit
-    Celery(broker=worker_env.redis_url).send_task("fees.run_billing", args=[run_id])
+    Celery(broker=worker_env.redis_url, set_as_current=False).send_task("fees.run_billing", args=[run_id])
     worker_env.wait_for(lambda s: s.get(BillingRun, run_id).attempts == 2, what="second delivery ran")
     with worker_env.session() as session:
         assert session.scalar(select(func.count()).select_from(Bill).where(Bill.compound_id == compound_id)) == 3
