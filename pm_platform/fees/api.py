@@ -108,11 +108,4 @@ def arrears(args, compound_id: int):
 @blp.arguments(PeriodArgsSchema, location="query")
 @blp.response(200, CollectionRateSchema)
 def collection_rate(args, compound_id: int):
-    from pm_platform.places import scope
-
-    scope.get_compound(db.session, current_user, compound_id, roles=service.READ_ROLES)
-    month = service.collection_figures(db.session, [compound_id], args["period"])[compound_id]
-    ytd = service.collection_figures_ytd(db.session, [compound_id], args["period"])[compound_id]
-    return {"compound_id": compound_id, "period": args["period"], "billed_fen": month.billed_fen,
-            "paid_fen": month.paid_fen, "rate": month.rate, "ytd_billed_fen": ytd.billed_fen,
-            "ytd_paid_fen": ytd.paid_fen, "ytd_rate": ytd.rate}
+    return service.compound_collection_rate(db.session, current_user, compound_id, args["period"])

@@ -57,6 +57,17 @@ def collection_figures_ytd(session: Session, compound_ids: list[int], period: st
     return _figures(session, list(compound_ids), start.replace(month=1), end)
 
 
+def compound_collection_rate(session: Session, user: User, compound_id: int, period: str) -> dict:
+    """One compound's collection rate for a month and the year to date, for someone who may read
+    its fees (the API's answer)."""
+    scope.get_compound(session, user, compound_id, roles=READ_ROLES)
+    month = collection_figures(session, [compound_id], period)[compound_id]
+    ytd = collection_figures_ytd(session, [compound_id], period)[compound_id]
+    return {"compound_id": compound_id, "period": period, "billed_fen": month.billed_fen,
+            "paid_fen": month.paid_fen, "rate": month.rate, "ytd_billed_fen": ytd.billed_fen,
+            "ytd_paid_fen": ytd.paid_fen, "ytd_rate": ytd.rate}
+
+
 def collection_records(session: Session, compound_id: int, period: str) -> list[dict]:
     """The bills behind a compound's collection figures for `period`."""
     start, end = clock.period_bounds(period)

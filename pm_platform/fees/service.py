@@ -19,7 +19,7 @@ from pm_platform.fees.billing import (
 )
 from pm_platform.fees.collection import (
     CollectionFigures, collection_figures, collection_figures_ytd, collection_overview, collection_records,
-    compound_bills, compound_payments, sum_figures,
+    compound_bills, compound_collection_rate, compound_payments, sum_figures,
 )
 from pm_platform.fees.common import APPROVE_ROLES, CLERK_CHANNELS, CLERK_ROLES, MANAGE_ROLES, READ_ROLES
 from pm_platform.fees.items import (
@@ -34,7 +34,7 @@ from pm_platform.fees.receipts import (
 __all__ = [
     "APPROVE_ROLES", "CLERK_CHANNELS", "CLERK_ROLES", "CollectionFigures", "MANAGE_ROLES", "READ_ROLES",
     "arrears_aging", "bill_compound", "collection_figures", "collection_figures_ytd", "collection_overview",
-    "collection_records", "compound_bills", "compound_payments", "create_fee_item",
+    "collection_records", "compound_bills", "compound_collection_rate", "compound_payments", "create_fee_item",
     "create_unit_payment_order", "decide_waiver", "execute_billing_run", "fee_settings", "get_billing_run",
     "get_fee_item", "get_payment", "get_payment_by_receipt", "late_fee_fen", "list_billing_runs",
     "list_fee_items", "list_waivers", "mark_billing_run_failed", "new_verify_code", "notices_context",
