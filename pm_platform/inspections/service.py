@@ -395,13 +395,18 @@ def list_plans(session: Session, user: User, compound_id: int) -> list[Plan]:
 
 # --- rounds --------------------------------------------------------------------------------
 
-def create_rounds_ahead(session: Session, now: dt.datetime | None = None, days: int = ROUNDS_AHEAD_DAYS) -> int:
-    """Create the rounds (with their due items) of every active plan for today and the next
-    `days` days, skipping windows already closed. Safe to run twice: (plan, day) is unique."""
+def create_rounds_ahead(session: Session, now: dt.datetime | None = None, days: int = ROUNDS_AHEAD_DAYS,
+                        plan_ids: list[int] | None = None) -> int:
+    """Create the rounds (with their due items) of every active plan (or of `plan_ids`) for today
+    and the next `days` days, skipping windows already closed. Safe to run twice: (plan, day) is
+    unique."""
     now = clock.as_utc(now or clock.now_utc())
     today = clock.to_local(now).date()
     created = 0
-    plans = session.scalars(select(Plan).where(Plan.is_active.is_(True)).options(selectinload(Plan.stops))).all()
+    query = select(Plan).where(Plan.is_active.is_(True)).options(selectinload(Plan.stops))
+    if plan_ids is not None:
+        query = query.where(Plan.id.in_(plan_ids))
+    plans = session.scalars(query).all()
     for plan in plans:
         for offset in range(-1, days + 1):  # yesterday too: a night window may still be open
             day = today + dt.timedelta(days=offset)

@@ -24,7 +24,7 @@ from pm_platform.inspections.forms import (
 )
 from pm_platform.inspections.models import KINDS, Facility, InspectionPhoto, Record
 from pm_platform.places import scope
-from pm_platform.places.models import Compound, RoleGrant
+from pm_platform.places.models import Compound
 
 bp = Blueprint("inspections", __name__)
 NAV = [
@@ -273,9 +273,11 @@ def photo(photo_id: int):
 # --- plans and checklists ------------------------------------------------------------------
 
 def _inspectors(compound_id: int) -> list[User]:
-    candidates = db.session.scalars(select(User).join(RoleGrant, RoleGrant.user_id == User.id)
-                                    .where(RoleGrant.role.in_(service.INSPECT_ROLES)).distinct()).all()
-    return [u for u in candidates if scope.roles_on(db.session, u, compound_id) & service.INSPECT_ROLES]
+    """People who may walk the compound's rounds, each once (one query: scope.holders)."""
+    people: dict[int, User] = {}
+    for user, _role in scope.holders(db.session, compound_id, service.INSPECT_ROLES):
+        people.setdefault(user.id, user)
+    return list(people.values())
 
 
 @bp.route("/compounds/<int:compound_id>/inspection-plans", methods=["GET", "POST"])
@@ -290,12 +292,12 @@ def plans(compound_id: int):
     form.members.choices = [SelectChoice(u.id, u.display_name) for u in _inspectors(compound_id)]
     if can_manage and form.validate_on_submit():
         try:
-            service.create_plan(db.session, current_user, compound_id, service.PlanInput(
+            plan = service.create_plan(db.session, current_user, compound_id, service.PlanInput(
                 name=form.name.data, facility_ids=list(form.facilities.data), member_ids=list(form.members.data),
                 frequency=form.frequency.data, window_start=form.window_start.data, window_end=form.window_end.data,
                 weekdays=",".join(map(str, form.weekdays.data or [])), month_day=form.month_day.data,
                 late_minutes=form.late_minutes.data))
-            service.create_rounds_ahead(db.session)
+            service.create_rounds_ahead(db.session, plan_ids=[plan.id])  # this plan's, not the platform's
             flash(_("Plan saved; its rounds are scheduled."))
             return redirect(url_for("inspections.plans", compound_id=compound_id))
         except ValidationError as error:

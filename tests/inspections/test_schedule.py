@@ -98,3 +98,14 @@ def test_a_plan_refuses_facilities_of_another_compound_and_outsiders(session, wo
     with pytest.raises(ValidationError, match="does not work on this compound"):
         plan(session, manager, world.compounds[0], [mine], [owner])
     assert session.scalar(select(RoundItem.id)) is None
+
+
+def test_saving_a_plan_schedules_that_plan_only(session, world):
+    """The plan page schedules the new plan's rounds, not every plan of the platform (the job does)."""
+    manager, staff = world.user(session, "firm_manager"), world.user(session, "firm_staff")
+    first = plan(session, manager, world.compounds[0], [facility(session, manager, world.compounds[0])], [staff])
+    second = plan(session, manager, world.compounds[0], [facility(session, manager, world.compounds[0], name="2号")],
+                  [staff], name="第二条线路")
+    assert service.create_rounds_ahead(session, plan_ids=[second.id]) > 0
+    planned = set(session.scalars(select(Round.plan_id)))
+    assert planned == {second.id} and first.id not in planned

@@ -94,3 +94,19 @@ def test_compound_pages_are_scoped(world, session, login):
     assert world.compounds[0].name in page.text and world.compounds[1].name not in page.text
     assert client.get(f"/compounds/{world.compounds[1].id}").status_code == 404
     assert "楼栋" in client.get(f"/compounds/{world.compounds[0].id}").text
+
+
+def test_who_holds_roles_over_a_compound_in_one_query(session, world):
+    """The inverse of a user's compounds (plan members, assignees): the compound's firm's staff,
+    its offices and the admin; not another firm's manager, not another street's office."""
+    from pm_platform.places import scope
+    from tests import factories
+
+    compound = world.compounds[0]
+    staff, street, admin = world.user(session, "firm_staff"), world.user(session, "street"), world.user(session, "admin")
+    other_street = factories.user(session, "street", "street", world.compounds[1].street_id)
+    other_manager = factories.firm_manager_for(session, world.compounds[1])
+    held = scope.holders(session, compound.id, {"firm_staff", "firm_manager", "street", "admin"})
+    ids = {user.id for user, _ in held}
+    assert {staff.id, street.id, admin.id} <= ids and not {other_street.id, other_manager.id} & ids
+    assert (staff.id, "firm_staff") in {(user.id, role) for user, role in held}
