@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import urllib.request
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,3 +77,17 @@ def area_tree(session):
     session.add(community)
     session.flush()
     return district, street, community
+
+
+def wait_until_serving(base: str, workers: int, timeout: float = 180) -> None:
+    """gunicorn opens its port before its workers answer: wait for 3 answers per worker in a row."""
+    deadline, answered = time.monotonic() + timeout, 0
+    while answered < 3 * workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError("gunicorn did not start answering")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+                answered += response.status == 200
+        except OSError:
+            answered = 0
+            time.sleep(0.2)

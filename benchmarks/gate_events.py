@@ -21,11 +21,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import bench_app
+from _common import bench_app, wait_until_serving
 
 from pm_platform.core import clock
 from pm_platform.extensions import db
@@ -140,19 +139,6 @@ def add_history(lot_id: int, device_id: int) -> None:
         connection.commit()
 
 
-def wait_until_serving(base: str, timeout: float = 120) -> None:
-    """The port opens before the workers answer; wait for answers in a row."""
-    deadline, answered = time.monotonic() + timeout, 0
-    while answered < 3 * WORKERS:
-        if time.monotonic() > deadline:
-            raise RuntimeError("gunicorn did not start answering")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-                answered += response.status == 200
-        except OSError:
-            answered = 0
-            time.sleep(0.2)
-
 
 def cpu_seconds(pids) -> float:
     """User + system CPU time the processes have used (Linux /proc), so the cost per request can
@@ -237,7 +223,7 @@ def main(seconds: int, rounds: int, use_postgres: bool) -> None:
         try:
             _wait_for_port(port, "gunicorn", timeout=120)
             base = f"http://127.0.0.1:{port}"
-            wait_until_serving(base)
+            wait_until_serving(base, WORKERS)
             run_wrk(base, "/healthz", lot_id, key, 3, str(script))  # warm the workers up
             workers = worker_pids(server.pid)
             results = [measure_round(base, workers, lot_id, key, seconds, str(script), use_postgres)

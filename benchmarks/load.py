@@ -32,11 +32,11 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _common import wait_until_serving  # noqa: E402  (benchmarks/ is the script's folder)
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
@@ -130,18 +130,6 @@ def load_data(env: dict, url: str, path: Path) -> dict:
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     return data
 
-
-def wait_until_serving(base: str, timeout: float = 180) -> None:
-    deadline, answered = time.monotonic() + timeout, 0
-    while answered < 3 * WORKERS:
-        if time.monotonic() > deadline:
-            raise RuntimeError("gunicorn did not start answering")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-                answered += response.status == 200
-        except OSError:
-            answered = 0
-            time.sleep(0.2)
 
 
 def worker_pids(master: int) -> list[int]:
@@ -276,7 +264,7 @@ def main() -> int:
         processes.append(server)
         base = f"http://127.0.0.1:{port}"
         _wait_for_port(port, "gunicorn", timeout=120)
-        wait_until_serving(base)
+        wait_until_serving(base, WORKERS)
         workers = worker_pids(server.pid)
         rss_start = {pid: rss_mib(pid) for pid in workers}
 
@@ -310,7 +298,7 @@ def main() -> int:
             drop_database()
 
     rows = stats_rows(prefix)
-    say(f"\nper endpoint, ms (locust's figures: client side, over loopback, locust on the same 2 cores)")
+    say("\nper endpoint, ms (locust's figures: client side, over loopback, locust on the same 2 cores)")
     say(f"  {'':58} {'count':>7} {'req/s':>6} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6} {'fail':>5}")
     for row in sorted(rows, key=lambda r: (r["Name"] == "Aggregated", -int(r["Request Count"]))):
         label = "all requests" if row["Name"] == "Aggregated" else f"{row['Type']} {row['Name']}"

@@ -66,6 +66,16 @@ def _sqlite_path(url: URL) -> Path:
     return Path(url.database)
 
 
+
+def _sqlite_copy(source, target, uri: bool = False) -> None:
+    """SQLite's online backup API: a consistent copy even while the source is being written."""
+    reader, writer = sqlite3.connect(source, uri=uri), sqlite3.connect(target)
+    try:
+        reader.backup(writer)
+    finally:
+        writer.close()
+        reader.close()
+
 def backup(database_url: str, target: Path) -> Path:
     """Write a backup of the database to `target`."""
     url = _url(database_url)
@@ -80,13 +90,7 @@ def backup(database_url: str, target: Path) -> Path:
             path = _sqlite_path(url)
             if not path.is_file():
                 raise BackupError(f"{path} does not exist")
-            source = sqlite3.connect(path)
-            copy = sqlite3.connect(partial)
-            try:
-                source.backup(copy)
-            finally:
-                copy.close()
-                source.close()
+            _sqlite_copy(str(path), partial)
         else:
             raise BackupError(f"no backup for {url.get_backend_name()} databases")
         os.replace(partial, target)
@@ -132,12 +136,6 @@ def restore(database_url: str, source: Path, clean: bool = False) -> None:
             raise BackupError(f"{path} is not empty: restore to a new file and point DATABASE_URL at it, "
                               f"or pass --clean to replace what it holds")
         path.parent.mkdir(parents=True, exist_ok=True)
-        backup_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        live = sqlite3.connect(path)
-        try:
-            backup_db.backup(live)
-        finally:
-            live.close()
-            backup_db.close()
+        _sqlite_copy(f"file:{source}?mode=ro", path, uri=True)
     else:
         raise BackupError(f"no restore for {backend} databases")
